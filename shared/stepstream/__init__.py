@@ -1,0 +1,1 @@
+"""stepstream: order fulfilment as an event-sourced saga over Amazon States Language."""
