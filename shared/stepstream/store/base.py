@@ -1,0 +1,153 @@
+"""The interface every execution store implements: SQLite, PostgreSQL and in-memory.
+
+One store holds, per execution, an append-only stream of history events and, kept in
+the same transaction as each append, everything that must change with them: the
+outbox of messages to publish, the durable timers, the executions index, and the ids
+of inbound messages already handled. It also keeps the versioned state machine registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from stepstream.store.records import (
+    ExecutionRecord,
+    ExecutionStatus,
+    NewEvent,
+    OutboxMessage,
+    PendingMessage,
+    StateMachineRecord,
+    StoredEvent,
+    Timer,
+)
+
+
+class ExecutionStore(Protocol):
+    """Event store, outbox, timers, executions index and registry behind one interface."""
+
+    async def open(self) -> None:
+        """Connect and create the schema if missing (safe to run on every start)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the store must be opened again before further use."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> int:
+        """Append events and their side effects atomically; return the new version.
+
+        ``expected_version`` is the version the caller's state was built from (0 for a
+        new stream). Timers are cleared before timers are set, so clearing and setting one
+        id re-arms it. ``processed`` records inbound message ids (see ``seen``).
+        An append without events still checks the version and writes its side effects,
+        which is how pending commands are put in the outbox again.
+
+        Raises ConcurrencyError if the stream is elsewhere, DuplicateExecutionName if the
+        index already has another execution with that state machine and name,
+        AlreadyProcessed if a message id was recorded before; each writes nothing.
+        """
+        ...
+
+    async def read(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        """The stream's events with a version above ``after_version``, oldest first."""
+        ...
+
+    async def pending_outbox(self, limit: int = 100) -> list[PendingMessage]:
+        """Unpublished outbox messages, lowest id first.
+
+        Ids follow append order within a stream, so one execution's messages go out in
+        order. Across streams, an append that commits late may surface after higher ids.
+        """
+        ...
+
+    async def mark_published(self, ids: Sequence[int]) -> None:
+        """Remove published messages from the outbox; unknown ids are ignored."""
+        ...
+
+    async def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        """Timers due at or before ``now``, earliest first."""
+        ...
+
+    async def all_timers(self) -> list[Timer]:
+        """Every armed timer, earliest first, to re-arm after a restart."""
+        ...
+
+    async def get_execution(self, execution_arn: str) -> ExecutionRecord | None:
+        """The index row of one execution, or None."""
+        ...
+
+    async def list_executions(
+        self,
+        state_machine_name: str | None = None,
+        status: ExecutionStatus | None = None,
+        limit: int = 100,
+    ) -> list[ExecutionRecord]:
+        """Executions, newest start first, optionally of one machine and one status."""
+        ...
+
+    async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:
+        """Register a definition and its bindings (JSON text); return the version.
+
+        A new version is made only when the definition or bindings differ, as JSON, from
+        the latest version; otherwise the latest version number is returned.
+        """
+        ...
+
+    async def get_state_machine(
+        self, name: str, version: int | None = None
+    ) -> StateMachineRecord | None:
+        """One version of a state machine (the latest when ``version`` is None), or None."""
+        ...
+
+    async def list_state_machines(self) -> list[StateMachineRecord]:
+        """The latest version of every state machine, by name."""
+        ...
+
+    async def seen(self, message_id: str) -> bool:
+        """Whether an append has recorded ``message_id`` as processed."""
+        ...
+
+
+class AsyncContextStore:
+    """Gives a store ``async with``: open on entry, close on exit."""
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,269 @@
+"""The embedded execution store: one SQLite file in WAL mode.
+
+Built on the standard ``sqlite3`` module with one dedicated thread per connection
+rather than on aiosqlite: a whole append then runs as one function on the writer's
+thread (one hop from the event loop instead of one per statement), and no coroutine can
+slip a statement into another's transaction. One writer connection serialises writes in
+this process; a second connection serves reads, which WAL lets run during a write.
+Appends that arrive while a batch is being written are committed together in the next
+one (group commit). Other processes may open the same file; ``BEGIN IMMEDIATE`` and the
+busy timeout queue their writers behind ours. A store is used from one event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from stepstream.store import sqlite_sql as sql
+from stepstream.store.base import AsyncContextStore
+from stepstream.store.errors import StoreNotOpen
+from stepstream.store.prepare import (
+    PreparedAppend,
+    aware_utc,
+    check_limit,
+    check_status,
+    check_text,
+    check_version,
+    prepare_append,
+    prepare_state_machine,
+    utc_now,
+)
+from stepstream.store.records import (
+    ExecutionRecord,
+    ExecutionStatus,
+    NewEvent,
+    OutboxMessage,
+    PendingMessage,
+    StateMachineRecord,
+    StoredEvent,
+    Timer,
+)
+from stepstream.store.sqlite_schema import SYNCHRONOUS_MODES, connect, create_schema
+
+T = TypeVar("T")
+
+# Bounds how long one transaction holds the write lock when appends pile up.
+_MAX_BATCH = 256
+
+_Pending = tuple[PreparedAppend, datetime, "asyncio.Future[int]"]
+
+
+class _ThreadConnection:
+    """A sqlite3 connection that lives on, and is only touched from, its own thread."""
+
+    def __init__(self, name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._conn: sqlite3.Connection | None = None
+
+    async def start(self, opener: Callable[[], sqlite3.Connection]) -> None:
+        loop = asyncio.get_running_loop()
+        self._conn = await loop.run_in_executor(self._executor, opener)
+
+    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn
+        if conn is None:
+            raise StoreNotOpen("SQLiteStore")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, conn)
+
+    async def stop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
+        self._executor.shutdown(wait=True)
+
+
+class SQLiteStore(AsyncContextStore):
+    """An execution store in the SQLite file at ``path`` (created if missing)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "NORMAL",
+        busy_timeout_ms: int = 10_000,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if str(path) == ":memory:" or not str(path):
+            raise ValueError("SQLiteStore needs a file path; use InMemoryStore for memory")
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
+        self.path = Path(path)
+        self._synchronous = synchronous.upper()
+        self._busy_timeout_ms = busy_timeout_ms
+        self._clock = clock
+        self._writer: _ThreadConnection | None = None
+        self._reader: _ThreadConnection | None = None
+        self._queue: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    def _opener(self, *, query_only: bool) -> Callable[[], sqlite3.Connection]:
+        return partial(
+            connect,
+            self.path,
+            synchronous=self._synchronous,
+            busy_timeout_ms=self._busy_timeout_ms,
+            query_only=query_only,
+        )
+
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        writer = _ThreadConnection("stepstream-sqlite-writer")
+        reader = _ThreadConnection("stepstream-sqlite-reader")
+        try:
+            await writer.start(self._opener(query_only=False))
+            await writer.call(create_schema)
+            await reader.start(self._opener(query_only=True))
+        except BaseException:
+            await reader.stop()
+            await writer.stop()
+            raise
+        self._writer, self._reader = writer, reader
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        writer, reader = self._writer, self._reader
+        self._writer = self._reader = None
+        if reader is not None:
+            await reader.stop()
+        if writer is not None:
+            await writer.stop()
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._writer is None:
+            raise StoreNotOpen("SQLiteStore")
+        return await self._writer.call(fn)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._reader is None:
+            raise StoreNotOpen("SQLiteStore")
+        return await self._reader.call(fn)
+
+    def _now(self) -> datetime:
+        return aware_utc(self._clock(), "the store's clock")
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> int:
+        prepared = prepare_append(
+            stream_id,
+            expected_version,
+            events,
+            outbox=outbox,
+            timers_set=timers_set,
+            timers_cleared=timers_cleared,
+            execution=execution,
+            processed=processed,
+        )
+        if self._writer is None:
+            raise StoreNotOpen("SQLiteStore")
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append((prepared, self._now(), done))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        """Write queued appends batch by batch until none are left."""
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
+                await self._write_batch(batch)
+        finally:
+            self._flusher = None
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        work = [(prepared, now) for prepared, now, _ in batch]
+        try:
+            outcomes = await self._write(partial(sql.append_batch, batch=work))
+        except asyncio.CancelledError:
+            for _, _, done in batch:
+                done.cancel()
+            raise
+        except Exception as failure:
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_exception(failure)
+            return
+        for (_, _, done), outcome in zip(batch, outcomes, strict=True):
+            # A caller that stopped waiting still had its append committed (or refused).
+            if done.done():
+                continue
+            if isinstance(outcome, int):
+                done.set_result(outcome)
+            else:
+                done.set_exception(outcome)
+
+    async def read(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        check_text(stream_id, "stream_id")
+        check_version(after_version, "after_version")
+        return await self._read(partial(sql.read_events, stream_id=stream_id, after=after_version))
+
+    async def pending_outbox(self, limit: int = 100) -> list[PendingMessage]:
+        check_limit(limit)
+        return await self._read(partial(sql.pending_outbox, limit=limit))
+
+    async def mark_published(self, ids: Sequence[int]) -> None:
+        if ids:
+            await self._write(partial(sql.mark_published, ids=list(ids)))
+
+    async def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        due_by = aware_utc(now, "now")
+        check_limit(limit)
+        return await self._read(partial(sql.timers, due_by=due_by, limit=limit))
+
+    async def all_timers(self) -> list[Timer]:
+        return await self._read(partial(sql.timers, due_by=None, limit=None))
+
+    async def get_execution(self, execution_arn: str) -> ExecutionRecord | None:
+        check_text(execution_arn, "execution_arn")
+        return await self._read(partial(sql.get_execution, arn=execution_arn))
+
+    async def list_executions(
+        self,
+        state_machine_name: str | None = None,
+        status: ExecutionStatus | None = None,
+        limit: int = 100,
+    ) -> list[ExecutionRecord]:
+        wanted = None if status is None else check_status(status, "status")
+        check_limit(limit)
+        return await self._read(
+            partial(sql.list_executions, machine=state_machine_name, status=wanted, limit=limit)
+        )
+
+    async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:
+        prepared = prepare_state_machine(name, definition, bindings)
+        return await self._write(partial(sql.put_state_machine, p=prepared, now=self._now()))
+
+    async def get_state_machine(
+        self, name: str, version: int | None = None
+    ) -> StateMachineRecord | None:
+        check_text(name, "state machine name")
+        if version is not None:
+            check_version(version, "version")
+        return await self._read(partial(sql.get_state_machine, name=name, version=version))
+
+    async def list_state_machines(self) -> list[StateMachineRecord]:
+        return await self._read(sql.list_state_machines)
+
+    async def seen(self, message_id: str) -> bool:
+        check_text(message_id, "message_id")
+        return await self._read(partial(sql.seen, message_id=message_id))
