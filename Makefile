@@ -1,0 +1,32 @@
+# Both targets work on a fresh machine: the first run makes .venv and installs the project.
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup example test lint bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# The tutorial machine on each of its inputs, through the stepstream command.
+example: setup
+	@for code in 200 503 429 999; do \
+		echo "statuscode $$code:"; \
+		$(VENV)/bin/stepstream run examples/error-handling/MyAPIStateMachine.asl.json \
+			--functions examples/error-handling/functions.py \
+			--input "{\"statuscode\": \"$$code\"}" --virtual-time; \
+	done
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: lint
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/engine.py

@@ -1,0 +1,137 @@
+"""State transitions per second of the ASL engine, on one core, on a virtual clock.
+
+    python benchmarks/engine.py [--quick]
+
+(a) a chain of 50 Pass states, each with Parameters and ResultPath;
+(b) the error-handling tutorial machine on each of its inputs;
+(c) a Map over 1,000 items, each running 2 Pass states.
+
+Machines are shared and noisy, so every figure is also given as a ratio against a
+reference measured in the same run: the same data work as (a) done by plain Python
+(build the parameters, merge them into the input, copy the result), with no engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stepstream.asl.local import LocalRunner, load_functions  # noqa: E402
+from stepstream.asl.machine import load_machine  # noqa: E402
+from stepstream.asl.definition import StateMachineDef  # noqa: E402
+
+CHAIN_LENGTH = 50
+MAP_ITEMS = 1000
+
+
+def chain_definition() -> dict[str, Any]:
+    states: dict[str, Any] = {}
+    for i in range(CHAIN_LENGTH):
+        state: dict[str, Any] = {
+            "Type": "Pass",
+            "Parameters": {"step": i, "order.$": "$.order", "total.$": "$.order.total"},
+            "ResultPath": f"$.steps.s{i}",
+        }
+        if i + 1 < CHAIN_LENGTH:
+            state["Next"] = f"S{i + 1}"
+        else:
+            state["End"] = True
+        states[f"S{i}"] = state
+    return {"StartAt": "S0", "States": states}
+
+
+def map_definition() -> dict[str, Any]:
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "StartAt": "Price",
+                    "States": {
+                        "Price": {"Type": "Pass", "Parameters": {"sku.$": "$.sku", "qty.$": "$.qty"}, "Next": "Tag"},
+                        "Tag": {"Type": "Pass", "Result": "ok", "ResultPath": "$.tag", "End": True},
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+
+
+ORDER = {"order": {"id": "o-1", "total": 4200, "lines": [{"sku": "A", "qty": 2}]}}
+
+
+def transitions(runner: LocalRunner) -> int:
+    return sum(1 for event in runner.history if event.type.endswith("StateEntered"))
+
+
+def run_once(machine: StateMachineDef, execution_input: Any, functions: dict[str, Any] | None = None) -> int:
+    runner = LocalRunner(machine, functions=functions, seed=1)
+    runner.run(execution_input)
+    assert runner.execution.status in ("SUCCEEDED", "FAILED"), runner.execution.status
+    return transitions(runner)
+
+
+def rate(work: Callable[[], int], seconds: float) -> float:
+    """Units of work per second: the median of several timed rounds."""
+    rates = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(rates) < 3:
+        start = time.perf_counter()
+        units = work()
+        rates.append(units / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def reference_work() -> int:
+    """What (a) does to the data, in plain Python: the ceiling for an interpreter."""
+    data = copy.deepcopy(ORDER)
+    for i in range(CHAIN_LENGTH):
+        params = {"step": i, "order": data["order"], "total": data["order"]["total"]}
+        data = copy.deepcopy(data)
+        data.setdefault("steps", {})[f"s{i}"] = params
+        json.dumps(data)  # the engine records every output in the history
+    return CHAIN_LENGTH
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter rounds (for a smoke run)")
+    seconds = 0.5 if parser.parse_args().quick else 2.0
+
+    chain = load_machine(chain_definition())
+    tutorial_dir = ROOT / "examples" / "error-handling"
+    tutorial = load_machine((tutorial_dir / "MyAPIStateMachine.asl.json").read_text())
+    functions = load_functions(tutorial_dir / "functions.py")
+    mapping = load_machine(map_definition())
+    items = {"items": [{"sku": f"S{i}", "qty": i % 5 + 1} for i in range(MAP_ITEMS)]}
+
+    reference = rate(reference_work, seconds)
+    rows: list[tuple[str, float]] = [
+        ("(a) 50 Pass states, Parameters + ResultPath", rate(lambda: run_once(chain, ORDER), seconds)),
+    ]
+    for code in ("200", "503", "429", "999"):
+        label = f"(b) tutorial, statuscode {code}"
+        rows.append((label, rate(lambda c=code: run_once(tutorial, {"statuscode": c}, functions), seconds)))
+    rows.append((f"(c) Map over {MAP_ITEMS} items x 2 Pass", rate(lambda: run_once(mapping, items), seconds)))
+
+    print(f"reference: plain-Python data work of (a): {reference:,.0f} steps/s")
+    print(f"{'workload':48} {'transitions/s':>14} {'vs reference':>13}")
+    for label, value in rows:
+        print(f"{label:48} {value:14,.0f} {value / reference:12.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""An execution of a state machine: its state, and the decisions that move it on.
+
+    execution = Execution(machine, execution_arn=arn)
+    decision = execution.start(input, clock=clock, entropy=entropy)
+    # persist decision.events, carry out decision.effects, then later:
+    decision = execution.handle(TaskResult(task_id, output), clock=clock, entropy=entropy)
+
+`Execution.from_history` rebuilds one from its stored events alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from stepstream.asl import evolve
+from stepstream.asl.decide import Decider
+from stepstream.asl.definition import StateMachineDef
+from stepstream.asl.frames import ExecutionState, PendingTask, Timer
+from stepstream.asl.history import HistoryEvent
+from stepstream.asl.messages import Decision, Message
+from stepstream.asl.ports import Clock, Entropy
+from stepstream.asl.tokens import InvalidToken, decode_token
+
+
+class Execution:
+    def __init__(
+        self,
+        machine: StateMachineDef,
+        *,
+        execution_arn: str,
+        state_machine_arn: str = "arn:aws:states:local:000000000000:stateMachine:local",
+        name: str = "",
+    ) -> None:
+        self.state = ExecutionState(
+            machine=machine,
+            execution_arn=execution_arn,
+            state_machine_arn=state_machine_arn,
+            name=name or execution_arn.rsplit(":", 1)[-1],
+        )
+
+    @classmethod
+    def from_history(
+        cls,
+        machine: StateMachineDef,
+        events: Iterable[HistoryEvent],
+        *,
+        execution_arn: str,
+        **ids: str,
+    ) -> Execution:
+        execution = cls(machine, execution_arn=execution_arn, **ids)
+        for event in events:
+            execution.apply(event)
+        return execution
+
+    def apply(self, event: HistoryEvent) -> None:
+        evolve.apply(self.state, event)
+
+    def start(self, execution_input: Any, *, clock: Clock, entropy: Entropy) -> Decision:
+        if self.state.status != "NOT_STARTED":
+            raise RuntimeError(f"execution {self.state.execution_arn} has already started")
+        return Decider(self.state, clock, entropy).start(execution_input)
+
+    def handle(self, message: Message, *, clock: Clock, entropy: Entropy) -> Decision:
+        """Move the execution on by one message; a message it no longer waits for changes nothing."""
+        return Decider(self.state, clock, entropy).handle(message)
+
+    def task_for_token(self, token: str) -> PendingTask:
+        """The pending task a callback token answers; InvalidToken or TaskTimedOut-like errors otherwise."""
+        ref = decode_token(token)
+        if ref.execution_arn != self.state.execution_arn:
+            raise InvalidToken("Invalid Token: it belongs to another execution")
+        task = self.state.tasks.get(ref.task_id)
+        if task is None or task.token != token:
+            raise TaskNotPending("Task Timed Out: the task for this token is no longer pending")
+        return task
+
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    @property
+    def output(self) -> Any:
+        return self.state.output
+
+    @property
+    def error(self) -> str | None:
+        return self.state.error
+
+    @property
+    def cause(self) -> str | None:
+        return self.state.cause
+
+    @property
+    def version(self) -> int:
+        """The id of the last event applied: the history's length."""
+        return self.state.last_event_id
+
+    def timers(self) -> list[Timer]:
+        return sorted(self.state.timers.values(), key=lambda timer: timer.due_at)
+
+    def pending_tasks(self) -> list[PendingTask]:
+        return list(self.state.tasks.values())
+
+
+class TaskNotPending(LookupError):
+    """A callback for a task that already finished, failed or timed out (AWS: TaskTimedOut)."""

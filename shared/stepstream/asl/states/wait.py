@@ -1,0 +1,73 @@
+"""Wait: pauses for a time or until a moment; the engine arms a timer and never sleeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from stepstream.asl import errors, jsonata_expr
+from stepstream.asl.dataflow import Env, jsonata, select_path
+from stepstream.asl.definition import QueryLanguage, StateDef, common_fields
+from stepstream.asl.errors import StatesError
+from stepstream.asl.states.outcomes import Outcome, Sleep
+from stepstream.asl.timestamps import parse_timestamp
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitState(StateDef):
+    seconds: Any = None
+    seconds_path: str | None = None
+    timestamp: Any = None
+    timestamp_path: str | None = None
+
+
+def parse(name: str, raw: dict[str, Any], language: QueryLanguage) -> WaitState:
+    return WaitState(
+        **common_fields(name, raw, language),
+        seconds=raw.get("Seconds"),
+        seconds_path=raw.get("SecondsPath"),
+        timestamp=raw.get("Timestamp"),
+        timestamp_path=raw.get("TimestampPath"),
+    )
+
+
+def _as_seconds(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise StatesError(errors.RUNTIME, f"{field} must be a non-negative number, got {value!r}")
+    return int(value)
+
+
+def _as_moment(value: Any, field: str) -> datetime:
+    moment = parse_timestamp(value) if isinstance(value, str) else None
+    if moment is None:
+        raise StatesError(errors.RUNTIME, f"{field} must be an RFC 3339 timestamp, got {value!r}")
+    return moment
+
+
+def due_at(state: WaitState, raw: Any, env: Env) -> datetime:
+    """When the wait ends, counted from `env.now`, the moment the state was entered."""
+    if state.seconds is not None:
+        value = state.seconds
+        if jsonata_expr.is_expression(value):
+            value = jsonata(value, env, input=raw)
+        return env.now + timedelta(seconds=_as_seconds(value, "Seconds"))
+    if state.timestamp is not None:
+        value = state.timestamp
+        if jsonata_expr.is_expression(value):
+            value = jsonata(value, env, input=raw)
+        return _as_moment(value, "Timestamp")
+    data = select_path(state.input_path, raw, env, "InputPath")
+    if state.seconds_path is not None:
+        seconds = _as_seconds(
+            select_path(state.seconds_path, data, env, "SecondsPath"), "SecondsPath"
+        )
+        return env.now + timedelta(seconds=seconds)
+    assert state.timestamp_path is not None
+    return _as_moment(
+        select_path(state.timestamp_path, data, env, "TimestampPath"), "TimestampPath"
+    )
+
+
+def step(state: WaitState, raw: Any, env: Env) -> Outcome:
+    return Sleep(due_at(state, raw, env))
