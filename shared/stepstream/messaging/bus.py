@@ -1,0 +1,107 @@
+"""The ports for sending and receiving messages, apart from any broker.
+
+Code that moves messages depends on these Protocols only; ``stepstream.messaging.kafka``
+implements them over aiokafka and ``stepstream.messaging.fake`` in memory, and one contract
+test suite holds both to the same behaviour.
+
+Delivery is at-least-once: a record stays uncommitted until its consumer calls
+``commit``, and a record not committed when its consumer stops or dies is delivered again
+to the next consumer of the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from stepstream.messaging.envelope import Envelope
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One received message and where it came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Headers = field(default=())
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send as bytes, for ``Publisher.publish_batch``."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers = field(default=())
+
+
+class CommitFailed(Exception):
+    """The consumer no longer owns the record's partition (the group rebalanced).
+
+    The record will be delivered again to the partition's new owner, so the caller loses
+    nothing by carrying on.
+    """
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
+        """Send ``envelope`` and wait until the broker has it."""
+        ...
+
+    async def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Send bytes as they are (e.g. a message being set aside as a dead letter)."""
+        ...
+
+    async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
+        """Send many messages, in order, and wait until the broker has them all.
+
+        Much faster than one ``publish`` after another (the sends share round trips); if
+        it raises, some of the messages may have been sent and some not.
+        """
+        ...
+
+
+class Subscriber(Protocol):
+    def __aiter__(self) -> AsyncIterator[Record]:
+        """Received records, in order within a partition, until the subscriber stops."""
+        ...
+
+    async def commit(self, record: Record) -> None:
+        """Mark ``record`` and everything before it in its partition as done.
+
+        Raises ``CommitFailed`` when the partition has moved to another consumer.
+        """
+        ...
+
+
+class Lifecycle(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ManagedPublisher(Publisher, Lifecycle, Protocol):
+    """A publisher to be started before use and stopped after."""
+
+
+class ManagedSubscriber(Subscriber, Lifecycle, Protocol):
+    """A subscriber to be started before use and stopped after."""
+
+
+class Bus(Protocol):
+    """Makes publishers and subscribers on one broker (or in memory)."""
+
+    def publisher(self) -> ManagedPublisher: ...
+
+    def subscriber(self, topics: Sequence[str], *, group_id: str) -> ManagedSubscriber:
+        """A member of consumer group ``group_id``; a new group starts at the earliest record."""
+        ...

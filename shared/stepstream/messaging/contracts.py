@@ -1,0 +1,128 @@
+"""Payloads of task commands and their replies, and the envelopes that carry them.
+
+A command goes from the orchestrator to a service; every reply carries, in its envelope's
+``command_id``, the id of the command it answers, so the orchestrator can ignore replies
+to commands that are no longer pending.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from stepstream.messaging.envelope import Envelope, MalformedMessage, describe_validation_error
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    KIND: ClassVar[str]
+
+
+class TaskCommand(_Payload):
+    """Run the service's handler called ``command`` on ``input``."""
+
+    KIND: ClassVar[str] = "task.command"
+
+    resource: str = Field(min_length=1)
+    command: str = Field(min_length=1)
+    input: Any = None
+    task_token: str | None = None
+    heartbeat_seconds: int | None = Field(default=None, gt=0)
+    timeout_seconds: int | None = Field(default=None, gt=0)
+
+
+class TaskSucceededReply(_Payload):
+    """The handler returned ``output``."""
+
+    KIND: ClassVar[str] = "task.succeeded"
+
+    output: Any = None
+
+
+class TaskFailedReply(_Payload):
+    """The handler failed; ``error`` is the name Retry and Catch match on."""
+
+    KIND: ClassVar[str] = "task.failed"
+
+    error: str = Field(min_length=1)
+    cause: str = ""
+    # Informational: the orchestrator decides by the definition's Retry, not by this.
+    retriable: bool | None = None
+
+
+class TaskHeartbeatReply(_Payload):
+    """The handler is still working."""
+
+    KIND: ClassVar[str] = "task.heartbeat"
+
+
+P = TypeVar("P", bound=_Payload)
+
+TaskReply = TaskSucceededReply | TaskFailedReply | TaskHeartbeatReply
+
+_REPLY_TYPES: dict[str, type[TaskReply]] = {
+    model.KIND: model for model in (TaskSucceededReply, TaskFailedReply, TaskHeartbeatReply)
+}
+REPLY_KINDS = frozenset(_REPLY_TYPES)
+
+
+def command_envelope(
+    command: TaskCommand,
+    *,
+    execution_id: str,
+    command_id: str,
+    idempotency_key: str | None = None,
+    attempt: int = 1,
+) -> Envelope:
+    """The envelope that sends ``command``; publish it keyed by ``execution_id``."""
+    return Envelope(
+        kind=TaskCommand.KIND,
+        execution_id=execution_id,
+        command_id=command_id,
+        idempotency_key=idempotency_key,
+        attempt=attempt,
+        payload=command.model_dump(mode="json"),
+    )
+
+
+def reply_envelope(reply: TaskReply, *, to: Envelope) -> Envelope:
+    """The envelope answering the command envelope ``to``."""
+    return Envelope(
+        kind=reply.KIND,
+        execution_id=to.execution_id,
+        command_id=to.command_id,
+        idempotency_key=to.idempotency_key,
+        attempt=to.attempt,
+        payload=reply.model_dump(mode="json"),
+    )
+
+
+def parse_command(envelope: Envelope) -> TaskCommand:
+    """The command in ``envelope``, or ``MalformedMessage`` saying why there is none."""
+    if envelope.kind != TaskCommand.KIND:
+        raise MalformedMessage(f"kind {envelope.kind!r} is not {TaskCommand.KIND!r}")
+    if envelope.command_id is None:
+        raise MalformedMessage("field 'command_id' missing: a command needs an id to answer")
+    return _validate(TaskCommand, envelope.payload)
+
+
+def parse_reply(envelope: Envelope) -> TaskReply:
+    """The reply in ``envelope``, or ``MalformedMessage`` saying why there is none."""
+    model = _REPLY_TYPES.get(envelope.kind)
+    if model is None:
+        raise MalformedMessage(
+            f"kind {envelope.kind!r} is not a reply (expected one of {sorted(REPLY_KINDS)})"
+        )
+    if envelope.command_id is None:
+        raise MalformedMessage("field 'command_id' missing: a reply must name its command")
+    return _validate(model, envelope.payload)
+
+
+def _validate(model: type[P], payload: dict[str, Any]) -> P:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        detail = describe_validation_error(exc).replace("field '", "field 'payload.")
+        raise MalformedMessage(f"{model.KIND} payload: {detail}") from None

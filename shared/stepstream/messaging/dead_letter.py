@@ -1,0 +1,152 @@
+"""Setting aside messages that cannot be handled, so that everything else goes on.
+
+A dead letter is the original record, bytes, key and headers unchanged, published to the
+dead-letter topic with headers that say why and where it came from. A consumer that
+meets a bad message dead-letters it and commits past it; a consumer whose handler fails
+for any other reason stops without committing, so the message comes back after restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from stepstream.messaging.bus import CommitFailed, Headers, Publisher, Record, Subscriber
+from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope, MalformedMessage, decode
+
+log = logging.getLogger(__name__)
+
+HEADER_PREFIX = "stepstream.dlq."
+REASON = HEADER_PREFIX + "reason"
+SOURCE_TOPIC = HEADER_PREFIX + "source-topic"
+SOURCE_PARTITION = HEADER_PREFIX + "source-partition"
+SOURCE_OFFSET = HEADER_PREFIX + "source-offset"
+CONSUMER_GROUP = HEADER_PREFIX + "consumer-group"
+DEAD_LETTERED_AT = HEADER_PREFIX + "dead-lettered-at"
+
+Handler = Callable[[Envelope, Record], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for a message it can never handle; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead-lettered record read back: the original message and why it was set aside."""
+
+    reason: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    consumer_group: str | None
+    key: bytes | None
+    value: bytes
+    headers: Headers
+
+    @classmethod
+    def from_record(cls, record: Record) -> DeadLetter:
+        """Parse a record of the dead-letter topic; ``ValueError`` if it is not one."""
+        ours = {name: value.decode() for name, value in record.headers if _is_ours(name)}
+        try:
+            return cls(
+                reason=ours[REASON],
+                source_topic=ours[SOURCE_TOPIC],
+                source_partition=int(ours[SOURCE_PARTITION]),
+                source_offset=int(ours[SOURCE_OFFSET]),
+                consumer_group=ours.get(CONSUMER_GROUP),
+                key=record.key,
+                value=record.value,
+                headers=tuple((n, v) for n, v in record.headers if not _is_ours(n)),
+            )
+        except KeyError as exc:
+            raise ValueError(f"not a dead letter: header {exc.args[0]!r} missing") from None
+
+
+def _is_ours(name: str) -> bool:
+    return name.startswith(HEADER_PREFIX)
+
+
+async def send_to_dead_letter(
+    publisher: Publisher,
+    topic: str,
+    record: Record,
+    reason: str,
+    *,
+    consumer_group: str | None = None,
+) -> None:
+    """Publish ``record`` unchanged to the dead-letter ``topic`` with why and whence."""
+    log.warning(
+        "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
+    )
+    headers = [(n, v) for n, v in record.headers if not _is_ours(n)]
+    headers += [
+        (REASON, reason.encode()),
+        (SOURCE_TOPIC, record.topic.encode()),
+        (SOURCE_PARTITION, str(record.partition).encode()),
+        (SOURCE_OFFSET, str(record.offset).encode()),
+        (DEAD_LETTERED_AT, datetime.now(UTC).isoformat().encode()),
+    ]
+    if consumer_group is not None:
+        headers.append((CONSUMER_GROUP, consumer_group.encode()))
+    await publisher.publish_raw(topic, record.key, record.value, headers)
+
+
+async def handle_record(
+    record: Record,
+    handler: Handler,
+    *,
+    dead_letters: Publisher,
+    dead_letter_topic: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    consumer_group: str | None = None,
+) -> None:
+    """Decode ``record`` and hand it to ``handler``; dead-letter it if it is bad.
+
+    Returns once the record is dealt with and may be committed. Any exception other than
+    ``MalformedMessage`` or ``PoisonMessage`` propagates: the record is not done.
+    """
+    try:
+        envelope = decode(record.value, max_bytes=max_bytes)
+        await handler(envelope, record)
+    except (MalformedMessage, PoisonMessage) as exc:
+        await send_to_dead_letter(
+            dead_letters, dead_letter_topic, record, exc.reason, consumer_group=consumer_group
+        )
+
+
+async def consume(
+    subscriber: Subscriber,
+    handler: Handler,
+    *,
+    dead_letter: Publisher,
+    dead_letter_topic: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    consumer_group: str | None = None,
+) -> None:
+    """Handle every record of ``subscriber`` in turn until it stops.
+
+    A record is committed only after its handler returned or it was dead-lettered. An
+    unexpected handler error ends the loop with that error, the record uncommitted, so
+    the consumer's next incarnation receives it again.
+    """
+    async for record in subscriber:
+        await handle_record(
+            record,
+            handler,
+            dead_letters=dead_letter,
+            dead_letter_topic=dead_letter_topic,
+            max_bytes=max_bytes,
+            consumer_group=consumer_group,
+        )
+        try:
+            await subscriber.commit(record)
+        except CommitFailed as exc:
+            # The partition's new owner will receive the record again; nothing is lost.
+            log.info("commit skipped after a rebalance: %s", exc)

@@ -1,0 +1,161 @@
+"""The envelope every message on the wire travels in.
+
+An envelope is versioned JSON: a consumer that meets a ``schema_version`` it does not
+know refuses the message instead of guessing. Version 1 has exactly the fields below, so a
+misspelt field is an error, not a silently missing value; adding a field means a new
+version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SCHEMA_VERSION: Literal[1] = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+class MalformedMessage(Exception):
+    """Bytes that are not a valid envelope; ``reason`` says what is wrong."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MessageTooLarge(ValueError):
+    """An envelope whose encoding exceeds the size limit, refused before it is sent."""
+
+    def __init__(self, size: int, max_bytes: int) -> None:
+        super().__init__(f"message of {size} bytes exceeds the limit of {max_bytes} bytes")
+        self.size = size
+        self.max_bytes = max_bytes
+
+
+def _new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """One message: who it concerns (execution, command), what it is (kind), and its payload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    message_id: str = Field(default_factory=_new_message_id, min_length=1)
+    kind: str = Field(min_length=1)
+    execution_id: str = Field(min_length=1)
+    command_id: str | None = None
+    idempotency_key: str | None = None
+    attempt: int = Field(default=1, ge=0)
+    created_at: datetime = Field(default_factory=_now)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("created_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must be timezone-aware")
+        return value.astimezone(UTC)
+
+    @field_validator("payload")
+    @classmethod
+    def _finite(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # JSON has no NaN or infinity; serializing one would silently turn it into null.
+        _check_finite(value, "payload")
+        return value
+
+    def to_bytes(self) -> bytes:
+        """The envelope as UTF-8 JSON."""
+        return self.model_dump_json().encode()
+
+
+def _check_finite(value: Any, path: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{path} is {value}, which JSON cannot represent")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{path}[{index}]")
+
+
+def encode(envelope: Envelope, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Serialize ``envelope``; refuse it with ``MessageTooLarge`` past ``max_bytes``."""
+    data = envelope.to_bytes()
+    if len(data) > max_bytes:
+        raise MessageTooLarge(len(data), max_bytes)
+    return data
+
+
+def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
+    """Parse and validate wire bytes, or raise ``MalformedMessage`` naming what is wrong."""
+    if len(data) > max_bytes:
+        raise MalformedMessage(
+            f"message too large: {len(data)} bytes exceeds the limit of {max_bytes} bytes"
+        )
+    try:
+        # Decoded here, not by json.loads, which would also take UTF-16 and UTF-32.
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MalformedMessage(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedMessage(
+            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(document, dict):
+        raise MalformedMessage(f"not a JSON object but {_json_type(document)}")
+    _check_schema_version(document)
+    try:
+        return Envelope.model_validate(document)
+    except ValidationError as exc:
+        raise MalformedMessage(describe_validation_error(exc)) from None
+
+
+def _check_schema_version(document: dict[str, Any]) -> None:
+    if "schema_version" not in document:
+        raise MalformedMessage("field 'schema_version' missing")
+    version = document["schema_version"]
+    # bool is an int in Python, but true is not a version.
+    if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
+        supported = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
+        raise MalformedMessage(
+            f"unknown schema_version {json.dumps(version)} (supported: {supported})"
+        )
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Every problem in a pydantic error, one clause each, naming the field."""
+    clauses = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "(message)"
+        if problem["type"] == "missing":
+            clauses.append(f"field '{field}' missing")
+        elif problem["type"] == "extra_forbidden":
+            clauses.append(f"field '{field}' not allowed")
+        else:
+            clauses.append(f"field '{field}' invalid: {problem['msg']}")
+    return "; ".join(clauses)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array"

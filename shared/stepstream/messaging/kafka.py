@@ -1,0 +1,229 @@
+"""The bus over Kafka (aiokafka), for the embedded Tansu broker and Apache Kafka alike.
+
+Neither idempotent nor transactional producers are used: the embedded broker refuses
+them. Delivery is at-least-once, and consumers deduplicate by command id and idempotency
+key instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.errors import (  # type: ignore[import-untyped]
+    CommitFailedError,
+    ConsumerStoppedError,
+    IllegalStateError,
+    KafkaError,
+)
+from aiokafka.protocol.group import LeaveGroupRequest  # type: ignore[import-untyped]
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stepstream.messaging.bus import CommitFailed, Outgoing, Record
+from stepstream.messaging.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach the broker; read from ``STEPSTREAM_KAFKA_*`` variables.
+
+    The defaults suit the embedded broker and are accepted by Apache Kafka too.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="STEPSTREAM_KAFKA_", frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "stepstream"
+    group_id: str | None = None
+    # The embedded broker's fetch long-poll does not wake when data arrives, so every
+    # hop costs this wait; 0 stalls it. Apache Kafka wakes early and is fine with more.
+    fetch_max_wait_ms: int = Field(default=5, ge=1)
+    # The embedded broker holds a group join for half the session timeout; Apache Kafka
+    # refuses less than 6000 unless its group.min.session.timeout.ms is lowered.
+    session_timeout_ms: int = Field(default=6000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=1000, ge=100)
+    linger_ms: int = Field(default=0, ge=0)
+    request_timeout_ms: int = Field(default=30000, ge=1000)
+
+
+def _encode_key(key: str | None) -> bytes | None:
+    return None if key is None else key.encode()
+
+
+class KafkaPublisher:
+    """A ``Publisher`` that waits for every message to be acknowledged by all replicas."""
+
+    def __init__(self, *, settings: KafkaSettings) -> None:
+        self._settings = settings
+        self._producer: Any = None
+
+    async def start(self) -> None:
+        s = self._settings
+        producer = AIOKafkaProducer(
+            bootstrap_servers=s.bootstrap_servers,
+            client_id=s.client_id,
+            acks="all",
+            enable_idempotence=False,
+            linger_ms=s.linger_ms,
+            request_timeout_ms=s.request_timeout_ms,
+        )
+        await _start_or_close(producer)
+        self._producer = producer
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def __aenter__(self) -> KafkaPublisher:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def _running(self) -> Any:
+        if self._producer is None:
+            raise RuntimeError("KafkaPublisher is not started")
+        return self._producer
+
+    async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
+        await self._running().send_and_wait(topic, envelope.to_bytes(), key=_encode_key(key))
+
+    async def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
+        await self._running().send_and_wait(topic, value, key=key, headers=list(headers) or None)
+
+    async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
+        producer = self._running()
+        # Each send() only queues its message (in call order, which keeps per-partition
+        # order); the acknowledgements are awaited together afterwards.
+        acks = [
+            await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers) or None)
+            for m in messages
+        ]
+        await asyncio.gather(*acks)
+
+
+class KafkaSubscriber:
+    """A ``Subscriber``: one member of a consumer group, committing only when told to."""
+
+    def __init__(
+        self, *, settings: KafkaSettings, topics: Sequence[str], group_id: str | None = None
+    ) -> None:
+        group = group_id or settings.group_id
+        if not group:
+            raise ValueError("KafkaSubscriber needs a group_id (argument or settings)")
+        if not topics:
+            raise ValueError("KafkaSubscriber needs at least one topic")
+        self._settings = settings
+        self._topics = tuple(topics)
+        self._group_id = group
+        self._consumer: Any = None
+
+    async def start(self) -> None:
+        s = self._settings
+        consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=s.bootstrap_servers,
+            client_id=s.client_id,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=s.fetch_max_wait_ms,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=s.heartbeat_interval_ms,
+            request_timeout_ms=s.request_timeout_ms,
+        )
+        await _start_or_close(consumer)
+        self._consumer = consumer
+
+    async def stop(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is None:
+            return
+        await _leave_first_generation(consumer, self._group_id)
+        await consumer.stop()
+
+    async def __aenter__(self) -> KafkaSubscriber:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def __aiter__(self) -> AsyncIterator[Record]:
+        consumer = self._consumer
+        if consumer is None:
+            raise RuntimeError("KafkaSubscriber is not started")
+        while True:
+            try:
+                message = await consumer.getone()
+            except ConsumerStoppedError:
+                return
+            yield Record(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key=message.key,
+                value=message.value if message.value is not None else b"",
+                headers=tuple(message.headers or ()),
+            )
+
+    async def commit(self, record: Record) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            raise CommitFailed(f"subscriber stopped before committing {_where(record)}")
+        partition = TopicPartition(record.topic, record.partition)
+        try:
+            await consumer.commit({partition: record.offset + 1})
+        except (CommitFailedError, IllegalStateError) as exc:
+            raise CommitFailed(f"cannot commit {_where(record)}: {exc}") from exc
+
+
+async def _start_or_close(client: Any) -> None:
+    # A client that failed to start still holds connections and tasks; release them.
+    try:
+        await client.start()
+    except BaseException:
+        await client.stop()
+        raise
+
+
+def _where(record: Record) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"
+
+
+async def _leave_first_generation(consumer: Any, group_id: str) -> None:
+    """Leave the group explicitly when aiokafka would not.
+
+    aiokafka sends LeaveGroup only for generations above 0, as Apache Kafka numbers them
+    from 1; the embedded broker numbers them from 0, so without this the group's next
+    member would wait out the whole session timeout of the one that left.
+    """
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None or getattr(coordinator, "generation", None) != 0:
+        return
+    try:
+        await coordinator._send_req(LeaveGroupRequest(group_id, coordinator.member_id))
+    except (KafkaError, AttributeError) as exc:
+        log.debug("leaving group %s explicitly failed: %s", group_id, exc)
+
+
+class KafkaBus:
+    """A ``Bus`` whose publishers and subscribers talk to one Kafka cluster."""
+
+    def __init__(self, *, settings: KafkaSettings) -> None:
+        self.settings = settings
+
+    def publisher(self) -> KafkaPublisher:
+        return KafkaPublisher(settings=self.settings)
+
+    def subscriber(self, topics: Sequence[str], *, group_id: str) -> KafkaSubscriber:
+        return KafkaSubscriber(settings=self.settings, topics=topics, group_id=group_id)
