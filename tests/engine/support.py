@@ -27,7 +27,9 @@ LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 CALLBACK_RESOURCE = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
-def runner(definition: dict[str, Any], functions: Functions | None = None, seed: int = 7) -> LocalRunner:
+def runner(
+    definition: dict[str, Any], functions: Functions | None = None, seed: int = 7
+) -> LocalRunner:
     return LocalRunner(load_machine(definition), functions=functions, virtual_time=True, seed=seed)
 
 
@@ -99,7 +101,7 @@ class Inbox:
 
     def token_for(self, value: Any) -> str:
         """The token of the (only) task whose input was `value`."""
-        [token] = [m["token"] for m in self.received if m["input"] == value]
+        [token] = [str(m["token"]) for m in self.received if m["input"] == value]
         return token
 
 
@@ -175,14 +177,17 @@ def snapshot(state: ExecutionState) -> dict[str, Any]:
             for tid, t in state.tasks.items()
         },
         "timers": {
-            tid: [t.kind, _moment(t.due_at), t.frame_id, t.task_id] for tid, t in state.timers.items()
+            tid: [t.kind, _moment(t.due_at), t.frame_id, t.task_id]
+            for tid, t in state.timers.items()
         },
     }
 
 
 def stored(history: list[HistoryEvent]) -> list[HistoryEvent]:
     """The history as an event store gives it back: through JSON text and `from_record`."""
-    return [HistoryEvent.from_record(json.loads(json.dumps(event.to_record()))) for event in history]
+    return [
+        HistoryEvent.from_record(json.loads(json.dumps(event.to_record()))) for event in history
+    ]
 
 
 class ReplayingRunner(LocalRunner):
@@ -227,5 +232,9 @@ class ReplayingRunner(LocalRunner):
         self.check()
 
 
-def replaying(definition: dict[str, Any], functions: Functions | None = None, seed: int = 7) -> ReplayingRunner:
-    return ReplayingRunner(load_machine(definition), functions=functions, virtual_time=True, seed=seed)
+def replaying(
+    definition: dict[str, Any], functions: Functions | None = None, seed: int = 7
+) -> ReplayingRunner:
+    return ReplayingRunner(
+        load_machine(definition), functions=functions, virtual_time=True, seed=seed
+    )

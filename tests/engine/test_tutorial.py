@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def test_429_retries_twice_then_waits_changes_to_200_and_succeeds() -> None:
     # The first call and two retries, one and two seconds apart (interval 1, back-off rate 2).
     assert [f.details.retryDelaySeconds for f in failures] == [1.0, 2.0, None]  # type: ignore[union-attr]
     scheduled = of_type(local.history, "TaskScheduled")
-    gaps = [(b.timestamp - a.timestamp).total_seconds() for a, b in zip(scheduled, scheduled[1:])]
+    gaps = [(b.timestamp - a.timestamp).total_seconds() for a, b in itertools.pairwise(scheduled)]
     assert gaps[:2] == [1.0, 2.0]
     entered = [e.details.name for e in local.history if e.type.endswith("StateEntered")]  # type: ignore[union-attr]
     assert entered == ["Call API", "Wait and Try Later", "Change to 200", "Call API", "OK"]
@@ -82,17 +83,28 @@ def test_429_in_the_console_form_records_lambda_events() -> None:
 def test_the_command_line_prints_the_outcome_last() -> None:
     completed = subprocess.run(
         [
-            sys.executable, "-m", "stepstream.cli.main", "run",
+            sys.executable,
+            "-m",
+            "stepstream.cli.main",
+            "run",
             str(EXAMPLE / "MyAPIStateMachine.asl.json"),
-            "--functions", str(EXAMPLE / "functions.py"),
-            "--input", '{"statuscode": "429"}',
-            "--virtual-time", "--history",
+            "--functions",
+            str(EXAMPLE / "functions.py"),
+            "--input",
+            '{"statuscode": "429"}',
+            "--virtual-time",
+            "--history",
         ],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = completed.stdout.strip().splitlines()
     assert json.loads(lines[-1]) == {
-        "status": "SUCCEEDED", "output": "The request has succeeded.", "error": None, "cause": None,
+        "status": "SUCCEEDED",
+        "output": "The request has succeeded.",
+        "error": None,
+        "cause": None,
     }
     history = [json.loads(line) for line in lines[:-1]]
     assert history[0]["type"] == "ExecutionStarted"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from stepstream.asl import errors, evolve, states
@@ -207,7 +208,7 @@ class Decider:
                 for child_id, branch_input in zip(frame.group.children, inputs, strict=True):
                     child = self.state.frames[child_id]
                     start = child.scope.start_at
-                    self._work.append(lambda c=child, s=start, i=branch_input: self._enter(c, s, i))
+                    self._work.append(partial(self._enter, child, start, branch_input))
                 return None
             case RunItems():
                 return self._start_items(frame, outcome)
@@ -286,7 +287,9 @@ class Decider:
 
     def _fail_frame(self, frame: Frame, error: str, cause: str) -> None:
         if frame.parent is None:
-            self._emit("ExecutionFailed", ExecutionFailedDetails(error=error, cause=cause))
+            # AWS leaves out an error or cause nobody gave (a Fail state with only a Cause).
+            failed = ExecutionFailedDetails(error=error or None, cause=cause or None)
+            self._emit("ExecutionFailed", failed)
             return
         parent = self.state.frames[frame.parent]
         assert parent.group is not None and parent.state is not None
@@ -370,7 +373,7 @@ class Decider:
             )
             child = self.state.frames[f"{frame.id}/{index}"]
             start = current.processor.start_at
-            self._work.append(lambda c=child, s=start, i=item: self._enter(c, s, i))
+            self._work.append(partial(self._enter, child, start, item))
 
     def _map_failed(self, frame: Frame, error: str, cause: str) -> None:
         group = frame.group

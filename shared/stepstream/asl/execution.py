@@ -62,11 +62,15 @@ class Execution:
         return Decider(self.state, clock, entropy).start(execution_input)
 
     def handle(self, message: Message, *, clock: Clock, entropy: Entropy) -> Decision:
-        """Move the execution on by one message; a message it no longer waits for changes nothing."""
+        """Move the execution on by one message; one it no longer waits for changes nothing."""
         return Decider(self.state, clock, entropy).handle(message)
 
     def task_for_token(self, token: str) -> PendingTask:
-        """The pending task a callback token answers; InvalidToken or TaskTimedOut-like errors otherwise."""
+        """The pending task a callback token answers.
+
+        Raises InvalidToken for a token of another execution, TaskNotPending for a task
+        that already finished (AWS answers TaskTimedOut).
+        """
         ref = decode_token(token)
         if ref.execution_arn != self.state.execution_arn:
             raise InvalidToken("Invalid Token: it belongs to another execution")

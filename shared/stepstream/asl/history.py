@@ -80,7 +80,7 @@ class TaskSucceededDetails(Details):
 
 
 class FailureDetails(Details):
-    """TaskFailed, TaskTimedOut, LambdaFunction(Failed|TimedOut), ParallelStateFailed, MapStateFailed."""
+    """TaskFailed, TaskTimedOut, LambdaFunction(Failed|TimedOut), (Parallel|Map)StateFailed."""
 
     error: str
     cause: str = ""

@@ -83,6 +83,10 @@ class LocalBinding:
     def invoke(self, task: ScheduleTask) -> TaskResult | TaskError | TaskPickedUp:
         """Run the task; TaskPickedUp means it started and now waits for a callback."""
         name = function_name(task.resource, task.payload)
+        if name is None and task.resource.waits_for_token:
+            # Nothing here serves it (a queue, say): it is handed over, and the caller
+            # answers with the token.
+            return TaskPickedUp(task.task_id)
         if name is None:
             return TaskError(
                 task.task_id, errors.RUNTIME, f"No local binding for resource '{task.resource.arn}'"
@@ -93,7 +97,11 @@ class LocalBinding:
                 task.task_id, "Lambda.ResourceNotFoundException", f"Function not found: {name}"
             )
         invoke_form = not task.resource.legacy_lambda
-        payload = task.payload.get("Payload", {}) if invoke_form and isinstance(task.payload, dict) else task.payload
+        payload = (
+            task.payload.get("Payload", {})
+            if invoke_form and isinstance(task.payload, dict)
+            else task.payload
+        )
         # Lambda gets a serialised copy: what the function does to its event is its own.
         event = copy_json(payload)
         context = LambdaContext(function_name=name, aws_request_id=self.entropy.uuid())
@@ -105,7 +113,10 @@ class LocalBinding:
             result = json.loads(json.dumps(result))
         except (TypeError, ValueError) as exc:
             # What Lambda's Python runtime reports for a return value it cannot serialise.
-            cause = {"errorMessage": f"Unable to marshal response: {exc}", "errorType": MARSHAL_ERROR}
+            cause = {
+                "errorMessage": f"Unable to marshal response: {exc}",
+                "errorType": MARSHAL_ERROR,
+            }
             return TaskError(task.task_id, MARSHAL_ERROR, json.dumps({**cause, "stackTrace": []}))
         if task.resource.waits_for_token:
             return TaskPickedUp(task.task_id)

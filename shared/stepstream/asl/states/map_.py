@@ -76,7 +76,8 @@ def _items(state: MapState, raw: Any, data: Any, env: Env) -> list[Any]:
     if not isinstance(items, list):
         raise StatesError(
             errors.RUNTIME if not state.is_jsonata else errors.QUERY_EVALUATION_ERROR,
-            f"The {field} field of Map state '{state.name}' must select an array, got {type(items).__name__}",
+            f"The {field} field of Map state '{state.name}' must select an array, "
+            f"got {type(items).__name__}",
         )
     return items
 
