@@ -26,9 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from stepstream.asl.definition import StateMachineDef  # noqa: E402
 from stepstream.asl.local import LocalRunner, load_functions  # noqa: E402
 from stepstream.asl.machine import load_machine  # noqa: E402
-from stepstream.asl.definition import StateMachineDef  # noqa: E402
 
 CHAIN_LENGTH = 50
 MAP_ITEMS = 1000
@@ -60,7 +60,11 @@ def map_definition() -> dict[str, Any]:
                 "ItemProcessor": {
                     "StartAt": "Price",
                     "States": {
-                        "Price": {"Type": "Pass", "Parameters": {"sku.$": "$.sku", "qty.$": "$.qty"}, "Next": "Tag"},
+                        "Price": {
+                            "Type": "Pass",
+                            "Parameters": {"sku.$": "$.sku", "qty.$": "$.qty"},
+                            "Next": "Tag",
+                        },
                         "Tag": {"Type": "Pass", "Result": "ok", "ResultPath": "$.tag", "End": True},
                     },
                 },
@@ -77,7 +81,9 @@ def transitions(runner: LocalRunner) -> int:
     return sum(1 for event in runner.history if event.type.endswith("StateEntered"))
 
 
-def run_once(machine: StateMachineDef, execution_input: Any, functions: dict[str, Any] | None = None) -> int:
+def run_once(
+    machine: StateMachineDef, execution_input: Any, functions: dict[str, Any] | None = None
+) -> int:
     runner = LocalRunner(machine, functions=functions, seed=1)
     runner.run(execution_input)
     assert runner.execution.status in ("SUCCEEDED", "FAILED"), runner.execution.status
@@ -120,12 +126,22 @@ def main() -> None:
 
     reference = rate(reference_work, seconds)
     rows: list[tuple[str, float]] = [
-        ("(a) 50 Pass states, Parameters + ResultPath", rate(lambda: run_once(chain, ORDER), seconds)),
+        (
+            "(a) 50 Pass states, Parameters + ResultPath",
+            rate(lambda: run_once(chain, ORDER), seconds),
+        ),
     ]
     for code in ("200", "503", "429", "999"):
         label = f"(b) tutorial, statuscode {code}"
-        rows.append((label, rate(lambda c=code: run_once(tutorial, {"statuscode": c}, functions), seconds)))
-    rows.append((f"(c) Map over {MAP_ITEMS} items x 2 Pass", rate(lambda: run_once(mapping, items), seconds)))
+        rows.append(
+            (label, rate(lambda c=code: run_once(tutorial, {"statuscode": c}, functions), seconds))
+        )
+    rows.append(
+        (
+            f"(c) Map over {MAP_ITEMS} items x 2 Pass",
+            rate(lambda: run_once(mapping, items), seconds),
+        )
+    )
 
     print(f"reference: plain-Python data work of (a): {reference:,.0f} steps/s")
     print(f"{'workload':48} {'transitions/s':>14} {'vs reference':>13}")

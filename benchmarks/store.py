@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+
 from stepstream.store import (
     ExecutionStore,
     NewEvent,

@@ -13,7 +13,7 @@ class UnknownException(Exception):
     pass
 
 
-def MockAPIFunction(event, context):  # noqa: N802 - the function's name is its Lambda name
+def MockAPIFunction(event, context):
     statuscode = event["statuscode"]
     if statuscode == "429":
         raise TooManyRequestsException("429 Too Many Requests")

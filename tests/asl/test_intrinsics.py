@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from stepstream.asl import errors
 from stepstream.asl.errors import StatesError
 from stepstream.asl.intrinsics import (

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from stepstream.asl import jsonata_expr
 from stepstream.asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from stepstream.asl.jsonata_expr import (

@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from stepstream.asl.validation import validate
 
 from .definitions import problems, stored

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+
 from stepstream.store import (
     ConcurrencyError,
     ExecutionStore,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 
 import pytest
+
 from stepstream.store import ExecutionStore, OutboxMessage, OwnedByAnotherStream, Timer
 
 from .builders import T0, events, message, timer

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+
 from stepstream.store import (
     DuplicateExecutionName,
     ExecutionRecord,

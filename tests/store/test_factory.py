@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from stepstream.store import (
     InMemoryStore,
     PostgresStore,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
+
 from stepstream.store import ExecutionStore, InMemoryStore
 
 from .contract import ExecutionStoreContract

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
+
 from stepstream.store import ExecutionStore, PostgresStore, StoreError
 
 from .contract import DurableStoreContract

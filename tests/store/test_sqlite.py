@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
 from stepstream.store import ExecutionStore, SQLiteStore, StoreError
 
 from .builders import events
