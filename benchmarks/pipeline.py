@@ -1,0 +1,270 @@
+"""Executions per second and latency of a 4-task saga over the embedded broker.
+
+    python benchmarks/pipeline.py [--orders N] [--concurrency C]
+
+Two runs over one embedded broker, in the same process and the same conditions:
+
+- stepstream: the orchestrator process (engine, SQLite event store, outbox relay) drives a
+  4-task definition through 4 trivial workers built with the worker kit (in this process);
+- ceiling: the same message flow (command, reply, next command...) relayed by bare
+  aiokafka clients, with no engine and no store.
+
+Prints orders/s and p50/p99 order latency for both, and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "shared"))
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
+
+from stepstream.broker import EmbeddedBroker  # noqa: E402
+from stepstream.broker.admin import TopicSpec, ensure_topics  # noqa: E402
+from stepstream.messaging.envelope import Envelope  # noqa: E402
+from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber  # noqa: E402
+from stepstream.messaging.requests import StartExecution  # noqa: E402
+from stepstream.messaging.topics import Topics  # noqa: E402
+from stepstream.store.factory import open_store  # noqa: E402
+from stepstream.worker import CommandContext, Worker, WorkerSettings  # noqa: E402
+
+STEPS = ["charge", "reserve", "ship", "receipt"]
+FETCH_WAIT_MS = 5
+WARMUP = 20
+
+
+class Driver:
+    """Keeps `concurrency` orders in flight and times each from sending to finishing."""
+
+    def __init__(self, concurrency: int, timeout: float = 120.0) -> None:
+        self.slots = asyncio.Semaphore(concurrency)
+        self.started: dict[Any, float] = {}
+        self.latencies: list[float] = []
+        self.idle = asyncio.Event()
+        self.timeout = timeout
+
+    def finished(self, key: Any) -> None:
+        begun = self.started.pop(key, None)
+        if begun is None:
+            return  # a duplicate delivery
+        self.latencies.append(time.perf_counter() - begun)
+        self.slots.release()
+        if not self.started:
+            self.idle.set()
+
+    async def run(self, keys: list[Any], send: Any) -> float:
+        """Send every key, wait for all to finish; returns the elapsed seconds."""
+        self.latencies.clear()
+        begin = time.perf_counter()
+        for key in keys:
+            await self.slots.acquire()
+            self.idle.clear()
+            self.started[key] = time.perf_counter()
+            await send(key)
+        try:
+            await asyncio.wait_for(self.idle.wait(), self.timeout)
+        except TimeoutError:
+            raise SystemExit(
+                f"{len(self.started)} orders never finished: {sorted(self.started)[:10]}"
+            ) from None
+        return time.perf_counter() - begin
+
+
+def saga_definition() -> dict[str, Any]:
+    states: dict[str, Any] = {}
+    for i, step in enumerate(STEPS):
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": f"arn:aws:lambda:us-east-1:1:function:{step}",
+            "ResultPath": f"$.{step}",
+        }
+        state.update({"Next": STEPS[i + 1]} if i + 1 < len(STEPS) else {"End": True})
+        states[step] = state
+    return {"StartAt": STEPS[0], "States": states}
+
+
+def summary(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return len(ordered) / elapsed, statistics.median(ordered) * 1000, p99 * 1000
+
+
+async def run_stepstream(
+    bootstrap: str, orders: int, concurrency: int
+) -> tuple[float, float, float]:
+    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    topics = Topics(prefix)
+    kafka = KafkaSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=FETCH_WAIT_MS)
+    folder = Path(tempfile.mkdtemp(prefix="stepstream-bench-"))
+    store_url = f"sqlite:///{folder / 'bench.db'}"
+    store = await open_store(store_url)
+    bindings = {"functions": {step: step for step in STEPS}}
+    await store.put_state_machine("Saga", json.dumps(saga_definition()), json.dumps(bindings))
+    await ensure_topics(
+        bootstrap, [TopicSpec(t) for t in (*topics.fixed(), *map(topics.commands, STEPS))]
+    )
+    workers = []
+    for step in STEPS:
+        worker = Worker(
+            name=step, settings=WorkerSettings(kafka=kafka, topic_prefix=prefix, concurrency=64)
+        )
+
+        async def handle(command: CommandContext, step: str = step) -> Any:
+            return {"done": step}
+
+        worker.handler(step)(handle)
+        await worker.start()
+        workers.append(worker)
+    # The orchestrator runs as its own process, as it is deployed.
+    orchestrator = subprocess.Popen(
+        [sys.executable, "-m", "services.orchestrator"],
+        env={
+            **os.environ,
+            "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "STEPSTREAM_KAFKA_FETCH_MAX_WAIT_MS": str(FETCH_WAIT_MS),
+            "STEPSTREAM_STORE_URL": store_url,
+            "STEPSTREAM_TOPIC_PREFIX": prefix,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    history = KafkaSubscriber(settings=kafka, topics=[topics.history()], group_id=f"{prefix}.bench")
+    await history.start()
+    publisher = KafkaPublisher(settings=kafka)
+    await publisher.start()
+    driver = Driver(concurrency)
+
+    async def watch() -> None:
+        async for record in history:
+            envelope = Envelope.model_validate_json(record.value)
+            if any(e["type"] == "ExecutionSucceeded" for e in envelope.payload["events"]):
+                driver.finished(envelope.execution_id)
+
+    async def place(i: int) -> None:
+        arn = f"arn:aws:states:local:000000000000:execution:Saga:o{i}"
+        request = StartExecution(state_machine="Saga", name=f"o{i}", input={"order": i})
+        envelope = Envelope(kind=request.KIND, execution_id=arn, payload=request.model_dump())
+        driver.started[arn] = driver.started.pop(i)
+        await publisher.publish(topics.requests(), arn, envelope)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await driver.run(list(range(WARMUP)), place)  # every group joins, every path runs once
+        elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
+    finally:
+        watcher.cancel()
+        orchestrator.terminate()
+        orchestrator.wait()
+        for worker in workers:
+            await worker.stop()
+        await history.stop()
+        await publisher.stop()
+        await store.close()
+    return summary(driver.latencies, elapsed)
+
+
+async def run_ceiling(bootstrap: str, orders: int, concurrency: int) -> tuple[float, float, float]:
+    prefix = f"bare{uuid.uuid4().hex[:6]}"
+    commands = [f"{prefix}.{step}" for step in STEPS]
+    replies = f"{prefix}.replies"
+    await ensure_topics(bootstrap, [TopicSpec(t) for t in (*commands, replies)])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+    driver = Driver(concurrency)
+
+    def consumer(topic: str, group: str) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
+            auto_offset_reset="earliest",
+            enable_auto_commit=True,
+            session_timeout_ms=6000,
+        )
+
+    async def bare_worker(topic: str) -> None:
+        source = consumer(topic, f"{topic}.g")
+        await source.start()
+        try:
+            async for message in source:
+                await producer.send(replies, message.value, key=message.key)
+        finally:
+            await source.stop()
+
+    async def relay() -> None:
+        source = consumer(replies, f"{prefix}.relay")
+        await source.start()
+        try:
+            async for message in source:
+                order = json.loads(message.value)
+                order["step"] += 1
+                if order["step"] == len(STEPS):
+                    driver.finished(order["id"])
+                else:
+                    await producer.send(
+                        commands[order["step"]], json.dumps(order).encode(), key=message.key
+                    )
+        finally:
+            await source.stop()
+
+    async def place(i: int) -> None:
+        await producer.send(
+            commands[0], json.dumps({"id": i, "step": 0}).encode(), key=str(i).encode()
+        )
+
+    tasks = [asyncio.create_task(bare_worker(t)) for t in commands] + [asyncio.create_task(relay())]
+    try:
+        await driver.run(list(range(WARMUP)), place)
+        elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await producer.stop()
+    return summary(driver.latencies, elapsed)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=100, help="orders in flight at once")
+    args = parser.parse_args()
+    broker = EmbeddedBroker()
+    await broker.start()
+    try:
+        ceiling = await run_ceiling(broker.bootstrap_servers, args.orders, args.concurrency)
+        ours = await run_stepstream(broker.bootstrap_servers, args.orders, args.concurrency)
+    finally:
+        await broker.stop()
+    print(
+        f"{args.orders} orders of {len(STEPS)} tasks, {args.concurrency} in flight, "
+        f"fetch wait {FETCH_WAIT_MS} ms"
+    )
+    print(f"{'':28} {'orders/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
+    for label, (rate, p50, p99) in (
+        ("bare aiokafka relay (ceiling)", ceiling),
+        ("stepstream saga", ours),
+    ):
+        print(f"{label:28} {rate:10.1f} {p50:9.1f} {p99:9.1f}")
+    print(f"stepstream / ceiling throughput: {ours[0] / ceiling[0]:.2f}")
+
+
+if __name__ == "__main__":
+    logging_off = __import__("logging")
+    logging_off.basicConfig(level=logging_off.WARNING)
+    asyncio.run(main())

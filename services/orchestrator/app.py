@@ -1,0 +1,148 @@
+"""The orchestrator process: consume requests and replies, relay the outbox, fire timers.
+
+python -m services.orchestrator      (settings from STEPSTREAM_* variables)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.orchestrator.intake import Intake
+from services.orchestrator.orchestrator import Orchestrator
+from services.orchestrator.relay import OutboxRelay
+from stepstream.asl.ports import Clock, SystemClock
+from stepstream.bindings import load_bindings
+from stepstream.broker.admin import BrokerError, TopicSpec, ensure_topics
+from stepstream.messaging.kafka import KafkaBus, KafkaSettings
+from stepstream.messaging.topics import Topics
+from stepstream.store.base import ExecutionStore
+from stepstream.store.factory import open_store
+
+log = logging.getLogger(__name__)
+
+
+class OrchestratorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STEPSTREAM_", frozen=True, extra="ignore")
+
+    store_url: str = "sqlite:///.stepstream/orchestrator.db"
+    topic_prefix: str = "stepstream"
+    partitions: int = Field(default=1, ge=1)
+    timer_poll_seconds: float = Field(default=0.05, gt=0)
+    broker_check_seconds: float = Field(default=2.0, gt=0)
+    # Messages handled at once (of different executions; one execution's stay in order).
+    concurrency: int = Field(default=256, ge=1)
+
+
+async def topic_specs(store: ExecutionStore, topics: Topics, partitions: int) -> list[TopicSpec]:
+    """The orchestrator's own topics and the command topic of every bound service."""
+    names = set(topics.fixed())
+    for record in await store.list_state_machines():
+        bindings = load_bindings(record.bindings)
+        names.update(topics.commands(service) for service in bindings.functions.values())
+        names.update(f"{topics.prefix}.{binding.topic}" for binding in bindings.resources.values())
+    return [TopicSpec(name, partitions=partitions) for name in sorted(names)]
+
+
+async def fire_timers(orchestrator: Orchestrator, clock: Clock, poll_seconds: float) -> None:
+    while True:
+        try:
+            fired = await orchestrator.fire_due_timers(clock.now())
+        except Exception:
+            log.exception("timer loop failed; retrying")
+            fired = 0
+        if not fired:
+            await asyncio.sleep(poll_seconds)
+
+
+async def watch_broker(
+    bootstrap: str, specs: Sequence[TopicSpec], orchestrator: Orchestrator, every: float
+) -> None:
+    """Notice a broker that came back empty: make the topics again, re-send pending commands."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            created = await ensure_topics(bootstrap, specs)
+        except BrokerError as exc:
+            log.warning("broker unreachable: %s", exc)
+            continue
+        if created:
+            count = await orchestrator.republish_pending()
+            log.warning(
+                "broker lost its topics; recreated %d and re-sent %d commands", len(created), count
+            )
+
+
+async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyncio.Event) -> None:
+    topics = Topics(settings.topic_prefix)
+    store = await open_store(settings.store_url)
+    clock = SystemClock()
+    orchestrator = Orchestrator(store=store, topics=topics, clock=clock)
+    specs = await topic_specs(store, topics, settings.partitions)
+    await ensure_topics(kafka.bootstrap_servers, specs)
+    bus = KafkaBus(settings=kafka)
+    publisher = bus.publisher()
+    subscriber = bus.subscriber(
+        [topics.requests(), topics.replies()], group_id=f"{topics.prefix}.orchestrator"
+    )
+    await publisher.start()
+    await subscriber.start()
+    relay = OutboxRelay(store=store, publisher=publisher, wake=orchestrator.appended)
+    loops = [
+        asyncio.create_task(
+            Intake(
+                subscriber,
+                orchestrator.handle_envelope,
+                dead_letter=publisher,
+                dead_letter_topic=topics.dead_letter(),
+                consumer_group=f"{topics.prefix}.orchestrator",
+                concurrency=settings.concurrency,
+            ).run()
+        ),
+        asyncio.create_task(relay.run()),
+        asyncio.create_task(fire_timers(orchestrator, clock, settings.timer_poll_seconds)),
+        asyncio.create_task(
+            watch_broker(
+                kafka.bootstrap_servers, specs, orchestrator, settings.broker_check_seconds
+            )
+        ),
+    ]
+    log.info(
+        "orchestrator running (store %s, broker %s)", settings.store_url, kafka.bootstrap_servers
+    )
+    try:
+        stopped = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([*loops, stopped], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopped and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in loops:
+            task.cancel()
+        for task in loops:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await subscriber.stop()
+        await publisher.stop()
+        await store.close()
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s orchestrator %(levelname)s %(message)s"
+    )
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(OrchestratorSettings(), KafkaSettings(), stop)
+
+    asyncio.run(run())

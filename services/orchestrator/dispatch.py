@@ -1,0 +1,131 @@
+"""Turning a decision into what one append writes: events, outbox messages, timer changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.orchestrator.executions import Loaded
+from stepstream.asl import errors
+from stepstream.asl.lambda_invoke import function_event
+from stepstream.asl.messages import (
+    CancelTimer,
+    Decision,
+    Message,
+    ScheduleTask,
+    StartTimer,
+    TaskError,
+    TaskResult,
+)
+from stepstream.bindings import Command, Publish, publish_result, resolve
+from stepstream.messaging.contracts import TaskCommand
+from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.topics import Topics
+from stepstream.store.records import NewEvent, OutboxMessage, Timer
+
+HISTORY_KIND = "history.events"
+PUBLISH_KIND = "task.publish"
+
+
+@dataclass(slots=True)
+class Writes:
+    events: list[NewEvent] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    timers_set: list[Timer] = field(default_factory=list)
+    timers_cleared: list[str] = field(default_factory=list)
+    # Answers known at once (a publish without a token); handled right after the append.
+    immediate: list[Message] = field(default_factory=list)
+
+
+def command_id(execution_arn: str, task_id: str) -> str:
+    return f"{execution_arn}#{task_id}"
+
+
+def parse_command_id(value: str) -> tuple[str, str]:
+    arn, sep, task_id = value.rpartition("#")
+    if not sep or not arn or not task_id:
+        raise ValueError(f"command_id {value!r} does not name an execution's task")
+    return arn, task_id
+
+
+def store_timer_id(execution_arn: str, timer_id: str) -> str:
+    # Timer ids are unique within an execution; the store wants them unique everywhere.
+    return f"{execution_arn}|{timer_id}"
+
+
+def _outbox(topic: str, envelope: Envelope) -> OutboxMessage:
+    return OutboxMessage(topic=topic, key=envelope.execution_id.encode(), value=envelope.to_bytes())
+
+
+def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Writes) -> None:
+    arn = loaded.execution.state.execution_arn
+    target = resolve(loaded.machine.bindings, task.resource, task.payload)
+    if target is None:
+        cause = f"No binding for resource '{task.resource.arn}' of state '{task.state_name}'"
+        writes.immediate.append(TaskError(task.task_id, errors.RUNTIME, cause))
+        return
+
+    def envelope(kind: str, payload: dict[str, Any]) -> Envelope:
+        return Envelope(
+            kind=kind,
+            execution_id=arn,
+            command_id=command_id(arn, task.task_id),
+            # Stable across retries of one state, so a retried charge is still one charge.
+            idempotency_key=f"{arn}#{task.scope}#{task.state_name}",
+            payload=payload,
+        )
+
+    if isinstance(target, Command):
+        payload = TaskCommand(
+            resource=task.resource.arn,
+            command=target.function,
+            input=function_event(task.resource, task.payload),
+            task_token=task.task_token,
+            heartbeat_seconds=task.heartbeat_seconds,
+            timeout_seconds=task.timeout_seconds,
+        )
+        command = envelope(TaskCommand.KIND, payload.model_dump())
+        writes.outbox.append(_outbox(topics.commands(target.service), command))
+        return
+    assert isinstance(target, Publish)
+    body = (
+        task.payload.get("MessageBody", task.payload.get("Message", task.payload))
+        if isinstance(task.payload, dict)
+        else task.payload
+    )
+    published = envelope(
+        PUBLISH_KIND, {"message": body, "task_token": task.task_token, "state": task.state_name}
+    )
+    writes.outbox.append(_outbox(f"{topics.prefix}.{target.topic}", published))
+    if not target.waits_for_token:
+        writes.immediate.append(TaskResult(task.task_id, publish_result(target)))
+
+
+def plan(
+    loaded: Loaded, decision: Decision, topics: Topics, fired_timer: str | None = None
+) -> Writes:
+    arn = loaded.execution.state.execution_arn
+    writes = Writes(events=[NewEvent(type=e.type, data=e.to_record()) for e in decision.events])
+    if fired_timer is not None:
+        writes.timers_cleared.append(store_timer_id(arn, fired_timer))
+    for effect in decision.effects:
+        match effect:
+            case ScheduleTask():
+                _task_message(loaded, effect, topics, writes)
+            case StartTimer(timer_id, due_at):
+                key = store_timer_id(arn, timer_id)
+                writes.timers_cleared.append(key)  # cleared first, so this re-arms a moved timer
+                writes.timers_set.append(Timer(key, arn, due_at, {"timer_id": timer_id}))
+            case CancelTimer(timer_id):
+                writes.timers_cleared.append(store_timer_id(arn, timer_id))
+    if decision.events:
+        history = Envelope(
+            kind=HISTORY_KIND,
+            execution_id=arn,
+            payload={
+                "state_machine": loaded.machine.name,
+                "events": [event.data for event in writes.events],
+            },
+        )
+        writes.outbox.append(_outbox(topics.history(), history))
+    return writes

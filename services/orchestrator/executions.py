@@ -1,0 +1,105 @@
+"""Loading executions: from a cache, else by replaying their history from the store."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from stepstream import arns
+from stepstream.asl.definition import StateMachineDef
+from stepstream.asl.execution import Execution
+from stepstream.asl.history import HistoryEvent
+from stepstream.asl.machine import load_machine
+from stepstream.bindings import Bindings, load_bindings
+from stepstream.store.base import ExecutionStore
+
+
+@dataclass(frozen=True, slots=True)
+class MachineVersion:
+    name: str
+    version: int
+    machine: StateMachineDef
+    bindings: Bindings
+
+
+@dataclass(slots=True)
+class Loaded:
+    """An execution ready to be moved on, with the machine version it started with."""
+
+    execution: Execution
+    machine: MachineVersion
+
+
+class UnknownStateMachine(LookupError):
+    """StateMachineDoesNotExist, as Step Functions calls it."""
+
+
+class ExecutionRepository:
+    """Executions by ARN. The history in the store is the truth; the cache only saves replays.
+
+    A cached execution whose append failed is no longer trustworthy (the decider changed
+    it in memory), so callers `forget` it and the next load replays the stored history.
+    """
+
+    def __init__(self, store: ExecutionStore, *, cache_size: int = 10_000) -> None:
+        self.store = store
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Loaded] = OrderedDict()
+        self._machines: dict[tuple[str, int], MachineVersion] = {}
+
+    async def machine(self, name: str, version: int | None = None) -> MachineVersion:
+        if version is not None and (name, version) in self._machines:
+            return self._machines[(name, version)]
+        record = await self.store.get_state_machine(name, version)
+        if record is None:
+            raise UnknownStateMachine(f"State Machine Does Not Exist: '{name}'")
+        key = (record.name, record.version)
+        if key not in self._machines:
+            self._machines[key] = MachineVersion(
+                record.name,
+                record.version,
+                load_machine(record.definition),
+                load_bindings(record.bindings),
+            )
+        return self._machines[key]
+
+    def new(self, machine: MachineVersion, name: str) -> Loaded:
+        execution = Execution(
+            machine.machine,
+            execution_arn=arns.execution_arn(machine.name, name),
+            state_machine_arn=arns.state_machine_arn(machine.name),
+            name=name,
+        )
+        return Loaded(execution, machine)
+
+    async def load(self, execution_arn: str) -> Loaded | None:
+        cached = self._cache.get(execution_arn)
+        if cached is not None:
+            self._cache.move_to_end(execution_arn)
+            return cached
+        record = await self.store.get_execution(execution_arn)
+        if record is None:
+            return None
+        machine = await self.machine(record.state_machine_name, record.state_machine_version)
+        stored = await self.store.read(execution_arn)
+        loaded = self.new(machine, record.name)
+        for event in stored:
+            loaded.execution.apply(HistoryEvent.from_record(event.data))
+        self.remember(loaded)
+        return loaded
+
+    def remember(self, loaded: Loaded) -> None:
+        arn = loaded.execution.state.execution_arn
+        if loaded.execution.status != "RUNNING":
+            self._cache.pop(arn, None)  # finished executions are rarely touched again
+            return
+        self._cache[arn] = loaded
+        self._cache.move_to_end(arn)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def forget(self, execution_arn: str) -> None:
+        self._cache.pop(execution_arn, None)
+
+    def running(self) -> list[Loaded]:
+        return list(self._cache.values())

@@ -1,0 +1,317 @@
+"""The orchestrator: moves executions on, one inbound message at a time.
+
+For each message it loads the execution (cache, else replay), lets the engine decide,
+and appends the new events together with the messages to send and the timer changes in
+one transaction. A relay publishes the outbox afterwards. If another orchestrator
+advanced the same execution first, the version check refuses the append; the execution
+is replayed and the message handled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.orchestrator import dispatch
+from services.orchestrator.executions import ExecutionRepository, Loaded, UnknownStateMachine
+from stepstream import arns
+from stepstream.asl.history import HistoryEvent, TaskScheduledDetails
+from stepstream.asl.lambda_invoke import task_output
+from stepstream.asl.messages import (
+    Decision,
+    Message,
+    ScheduleTask,
+    StopRequested,
+    TaskError,
+    TaskHeartbeat,
+    TaskResult,
+    TimerFired,
+)
+from stepstream.asl.ports import Clock, SystemClock
+from stepstream.asl.tokens import InvalidToken, decode_token
+from stepstream.messaging.contracts import TaskFailedReply, TaskHeartbeatReply, TaskSucceededReply
+from stepstream.messaging.dead_letter import PoisonMessage
+from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.requests import (
+    REQUESTS,
+    SendTaskFailure,
+    SendTaskHeartbeat,
+    SendTaskSuccess,
+    StartExecution,
+    StopExecution,
+    TimerDue,
+)
+from stepstream.messaging.topics import Topics
+from stepstream.store.base import ExecutionStore
+from stepstream.store.errors import ConcurrencyError, DuplicateExecutionName
+from stepstream.store.records import ExecutionRecord, ExecutionStatus
+
+log = logging.getLogger(__name__)
+
+MAX_CONFLICTS = 5
+
+
+class SystemEntropy:
+    def __init__(self) -> None:
+        self._random = random.SystemRandom()
+
+    def random(self) -> float:
+        return self._random.random()
+
+    def uuid(self) -> str:
+        return str(uuid.uuid4())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class Orchestrator:
+    def __init__(
+        self, *, store: ExecutionStore, topics: Topics, clock: Clock | None = None
+    ) -> None:
+        self.store = store
+        self.topics = topics
+        self.clock: Clock = clock or SystemClock()
+        self.entropy = SystemEntropy()
+        self.repository = ExecutionRepository(store)
+        self.appended = asyncio.Event()  # wakes the relay
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- inbound -------------------------------------------------------------------------
+
+    async def handle_envelope(self, envelope: Envelope, _record: object = None) -> None:
+        """Handle one request or task reply; a message that makes no sense is dead-lettered."""
+        try:
+            await self._dispatch(envelope)
+        except ValidationError as exc:
+            raise PoisonMessage(
+                f"invalid {envelope.kind} payload: {exc.errors()[0]['msg']}"
+            ) from None
+
+    async def _dispatch(self, envelope: Envelope) -> None:
+        kind, payload = envelope.kind, envelope.payload
+        if kind == StartExecution.KIND:
+            await self.start(StartExecution.model_validate(payload))
+        elif kind in (TaskSucceededReply.KIND, TaskFailedReply.KIND, TaskHeartbeatReply.KIND):
+            await self._reply(envelope)
+        elif kind in REQUESTS:
+            await self._request(envelope.execution_id, REQUESTS[kind].model_validate(payload))
+        else:
+            raise PoisonMessage(f"the orchestrator does not handle messages of kind {kind!r}")
+
+    async def _reply(self, envelope: Envelope) -> None:
+        if envelope.command_id is None:
+            raise PoisonMessage("a task reply without command_id cannot be matched to its task")
+        try:
+            arn, task_id = dispatch.parse_command_id(envelope.command_id)
+        except ValueError as exc:
+            raise PoisonMessage(str(exc)) from None
+        message: Message
+        if envelope.kind == TaskSucceededReply.KIND:
+            loaded = await self.repository.load(arn)
+            task = loaded.execution.state.tasks.get(task_id) if loaded else None
+            output = TaskSucceededReply.model_validate(envelope.payload).output
+            if task is not None:
+                output = task_output(task.resource, output, envelope.message_id)
+            message = TaskResult(task_id, output)
+        elif envelope.kind == TaskFailedReply.KIND:
+            failed = TaskFailedReply.model_validate(envelope.payload)
+            message = TaskError(task_id, failed.error, failed.cause)
+        else:
+            message = TaskHeartbeat(task_id)
+        await self.deliver(arn, message)
+
+    async def _request(self, arn: str, request: Any) -> None:
+        match request:
+            case StopExecution(error=error, cause=cause):
+                await self.deliver(arn, StopRequested(error, cause))
+            case TimerDue(timer_id=timer_id):
+                await self.deliver(arn, TimerFired(timer_id), fired_timer=timer_id)
+            case SendTaskSuccess() | SendTaskFailure() | SendTaskHeartbeat():
+                await self._callback(arn, request)
+
+    async def _callback(
+        self, arn: str, request: SendTaskSuccess | SendTaskFailure | SendTaskHeartbeat
+    ) -> None:
+        try:
+            ref = decode_token(request.task_token)
+        except InvalidToken as exc:
+            raise PoisonMessage(str(exc)) from None
+        if ref.execution_arn != arn:
+            raise PoisonMessage(
+                "the task token belongs to another execution than the message's key"
+            )
+        message: Message
+        match request:
+            case SendTaskSuccess(output=output):
+                message = TaskResult(ref.task_id, output)
+            case SendTaskFailure(error=error, cause=cause):
+                message = TaskError(ref.task_id, error, cause)
+            case _:
+                message = TaskHeartbeat(ref.task_id)
+        await self.deliver(arn, message)
+
+    # -- starting ------------------------------------------------------------------------
+
+    async def start(self, request: StartExecution) -> str:
+        """Start an execution; starting one that exists already changes nothing."""
+        name = arns.state_machine_name(request.state_machine)
+        arn = arns.execution_arn(name, request.name)
+        async with self._locks[arn]:
+            if await self.store.get_execution(arn) is not None:
+                return arn  # a redelivered start, or a name reused (the client refuses that)
+            try:
+                machine = await self.repository.machine(name)
+            except UnknownStateMachine as exc:
+                raise PoisonMessage(str(exc)) from None
+            loaded = self.repository.new(machine, request.name)
+            decision = loaded.execution.start(request.input, clock=self.clock, entropy=self.entropy)
+            try:
+                await self._commit(loaded, decision, expected_version=0)
+            except (ConcurrencyError, DuplicateExecutionName):
+                return arn
+        return arn
+
+    # -- moving on -----------------------------------------------------------------------
+
+    async def deliver(self, arn: str, message: Message, *, fired_timer: str | None = None) -> None:
+        """Hand `message` to its execution and record the outcome."""
+        async with self._locks[arn]:
+            for _ in range(MAX_CONFLICTS):
+                loaded = await self.repository.load(arn)
+                if loaded is None:
+                    if fired_timer is not None:
+                        await self.store.append(
+                            arn, 0, [], timers_cleared=[dispatch.store_timer_id(arn, fired_timer)]
+                        )
+                    log.warning("message for unknown execution %s dropped", arn)
+                    return
+                before = loaded.execution.version
+                decision = loaded.execution.handle(message, clock=self.clock, entropy=self.entropy)
+                if not decision.events and not decision.effects and fired_timer is None:
+                    return  # nothing changed (a late answer, a stale timer)
+                try:
+                    await self._commit(
+                        loaded, decision, expected_version=before, fired_timer=fired_timer
+                    )
+                    return
+                except ConcurrencyError:
+                    self.repository.forget(arn)
+            raise RuntimeError(f"execution {arn} kept changing under this orchestrator")
+
+    async def _commit(
+        self,
+        loaded: Loaded,
+        decision: Decision,
+        *,
+        expected_version: int,
+        fired_timer: str | None = None,
+    ) -> None:
+        execution = loaded.execution
+        arn = execution.state.execution_arn
+        writes = dispatch.plan(loaded, decision, self.topics, fired_timer)
+        try:
+            await self.store.append(
+                arn,
+                expected_version,
+                writes.events,
+                outbox=writes.outbox,
+                timers_set=writes.timers_set,
+                timers_cleared=writes.timers_cleared,
+                execution=self._index_record(loaded, decision),
+            )
+        except BaseException:
+            self.repository.forget(arn)
+            raise
+        self.repository.remember(loaded)
+        self.appended.set()
+        for answer in writes.immediate:
+            version = execution.version
+            follow = execution.handle(answer, clock=self.clock, entropy=self.entropy)
+            await self._commit(loaded, follow, expected_version=version)
+
+    def _index_record(self, loaded: Loaded, decision: Decision) -> ExecutionRecord | None:
+        changes_status = any(e.type.startswith("Execution") for e in decision.events)
+        if not changes_status:
+            return None
+        state = loaded.execution.state
+        assert state.start_date is not None
+        ended = state.status != "RUNNING"
+        return ExecutionRecord(
+            execution_arn=state.execution_arn,
+            state_machine_name=loaded.machine.name,
+            state_machine_version=loaded.machine.version,
+            name=state.name,
+            status=ExecutionStatus(state.status),
+            input=_json(state.input),
+            start_date=state.start_date,
+            output=_json(state.output) if state.status == "SUCCEEDED" else None,
+            error=state.error,
+            cause=state.cause,
+            stop_date=state.stop_date if ended else None,
+        )
+
+    # -- after the broker lost everything ------------------------------------------------
+
+    async def republish_pending(self) -> int:
+        """Put the commands of every pending task in the outbox again; returns how many.
+
+        Workers are idempotent on the idempotency key, so a command they already handled
+        is answered again without doing the work twice.
+        """
+        count = 0
+        running = await self.store.list_executions(status=ExecutionStatus.RUNNING, limit=1_000_000)
+        for record in running:
+            async with self._locks[record.execution_arn]:
+                count += await self._republish(record.execution_arn)
+        return count
+
+    async def _republish(self, arn: str) -> int:
+        loaded = await self.repository.load(arn)
+        if loaded is None or not loaded.execution.pending_tasks():
+            return 0
+        effects: list[Any] = []
+        for task in loaded.execution.pending_tasks():
+            stored = await self.store.read(arn, after_version=int(task.task_id) - 1)
+            scheduled = HistoryEvent.from_record(stored[0].data)
+            frame = loaded.execution.state.frames[task.frame_id]
+            details = scheduled.details
+            parameters = getattr(details, "parameters", None) or getattr(details, "input", None)
+            effects.append(
+                ScheduleTask(
+                    task_id=task.task_id,
+                    resource=task.resource,
+                    payload=parameters,
+                    task_token=task.token,
+                    timeout_seconds=getattr(details, "timeoutInSeconds", None),
+                    heartbeat_seconds=details.heartbeatInSeconds
+                    if isinstance(details, TaskScheduledDetails)
+                    else None,
+                    state_name=frame.state.name if frame.state else "",
+                    scope=frame.id,
+                )
+            )
+        writes = dispatch.plan(loaded, Decision([], effects), self.topics)
+        await self.store.append(arn, loaded.execution.version, [], outbox=writes.outbox)
+        self.appended.set()
+        return len(effects)
+
+    async def fire_due_timers(self, now: datetime, limit: int = 200) -> int:
+        """Deliver every timer due by `now`; returns how many fired."""
+        due = await self.store.due_timers(now, limit)
+        for timer in due:
+            await self.deliver(
+                timer.stream_id,
+                TimerFired(timer.payload["timer_id"]),
+                fired_timer=timer.payload["timer_id"],
+            )
+        return len(due)

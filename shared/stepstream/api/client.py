@@ -1,0 +1,237 @@
+"""StepStreamClient: the Step Functions API against a running stack.
+
+Reads come straight from the store (the history is the truth); changes go to the
+orchestrator as requests on its topic, keyed by execution ARN, and the calls that AWS
+answers after the change (start, stop) wait until the store shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from stepstream import arns
+from stepstream.api import shapes
+from stepstream.api.errors import ApiError
+from stepstream.asl.execution import Execution, TaskNotPending
+from stepstream.asl.history import HistoryEvent
+from stepstream.asl.machine import load_machine
+from stepstream.asl.tokens import InvalidToken, decode_token
+from stepstream.asl.validation import InvalidDefinition
+from stepstream.bindings import Bindings, InvalidBindings, dumps, load_bindings, unbound
+from stepstream.broker.admin import TopicSpec, ensure_topics
+from stepstream.messaging.bus import Publisher
+from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.requests import (
+    SendTaskFailure,
+    SendTaskHeartbeat,
+    SendTaskSuccess,
+    StartExecution,
+    StopExecution,
+)
+from stepstream.messaging.topics import Topics
+from stepstream.store.base import ExecutionStore
+from stepstream.store.records import ExecutionRecord, ExecutionStatus
+
+
+def _parse_json(text: str, code: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(code, f"{what} is not valid JSON: {exc}") from None
+
+
+class StepStreamClient:
+    def __init__(
+        self,
+        *,
+        store: ExecutionStore,
+        publisher: Publisher,
+        topics: Topics,
+        bootstrap: str | None = None,
+        wait_seconds: float = 10.0,
+        poll_seconds: float = 0.02,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.topics = topics
+        self.bootstrap = bootstrap
+        self.wait_seconds = wait_seconds
+        self.poll_seconds = poll_seconds
+
+    # -- state machines ------------------------------------------------------------------
+
+    async def create_state_machine(
+        self, name: str, definition: str, bindings: str
+    ) -> dict[str, Any]:
+        """Register a definition with its bindings; the same again returns the same version."""
+        try:
+            arns.check_name("state machine", name)
+            machine = load_machine(definition)
+            bound = load_bindings(bindings)
+        except (arns.InvalidName, InvalidDefinition, InvalidBindings) as exc:
+            code = {arns.InvalidName: "InvalidName", InvalidDefinition: "InvalidDefinition"}.get(
+                type(exc), "InvalidBindings"
+            )
+            raise ApiError(code, str(exc)) from None
+        problems = unbound(bound, machine)
+        if problems:
+            raise ApiError("InvalidBindings", "; ".join(problems))
+        version = await self.store.put_state_machine(name, definition, dumps(bound))
+        await self._ensure_topics(bound)
+        record = await self.store.get_state_machine(name, version)
+        assert record is not None
+        arn = arns.state_machine_arn(name)
+        return {
+            "stateMachineArn": arn,
+            "stateMachineVersionArn": f"{arn}:{version}",
+            "creationDate": record.created_at.isoformat(),
+        }
+
+    async def _ensure_topics(self, bindings: Bindings) -> None:
+        if self.bootstrap is None:
+            return
+        names = {self.topics.commands(service) for service in bindings.functions.values()}
+        names |= {f"{self.topics.prefix}.{b.topic}" for b in bindings.resources.values()}
+        await ensure_topics(self.bootstrap, [TopicSpec(n) for n in sorted(names)])
+
+    async def describe_state_machine(self, name: str) -> dict[str, Any]:
+        record = await self.store.get_state_machine(arns.state_machine_name(name))
+        if record is None:
+            raise ApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{name}'")
+        return shapes.state_machine_description(record)
+
+    # -- executions ----------------------------------------------------------------------
+
+    async def start_execution(
+        self, state_machine: str, input_text: str = "{}", name: str | None = None
+    ) -> dict[str, Any]:
+        machine_name = arns.state_machine_name(state_machine)
+        name = name or str(uuid.uuid4())
+        try:
+            arns.check_name("execution", name)
+        except arns.InvalidName as exc:
+            raise ApiError("InvalidName", str(exc)) from None
+        execution_input = _parse_json(input_text, "InvalidExecutionInput", "the execution input")
+        if await self.store.get_state_machine(machine_name) is None:
+            raise ApiError(
+                "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{machine_name}'"
+            )
+        arn = arns.execution_arn(machine_name, name)
+        existing = await self.store.get_execution(arn)
+        if existing is None:
+            request = StartExecution(state_machine=machine_name, name=name, input=execution_input)
+            await self._send(arn, request.KIND, request.model_dump())
+            existing = await self._wait_for(arn, lambda record: record is not None)
+        elif json.loads(existing.input) != execution_input:
+            raise ApiError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
+        started = existing.start_date.isoformat() if existing else None
+        return {"executionArn": arn, "startDate": started}
+
+    async def describe_execution(self, execution_arn: str) -> dict[str, Any]:
+        return shapes.execution_description(await self._record(execution_arn))
+
+    async def get_execution_history(
+        self, execution_arn: str, *, reverse: bool = False
+    ) -> dict[str, Any]:
+        await self._record(execution_arn)
+        stored = await self.store.read(execution_arn)
+        events = [HistoryEvent.from_record(event.data).to_aws() for event in stored]
+        return {"events": events[::-1] if reverse else events}
+
+    async def list_executions(
+        self, state_machine: str | None = None, status: str | None = None, limit: int = 100
+    ) -> dict[str, Any]:
+        try:
+            wanted = ExecutionStatus(status) if status else None
+        except ValueError:
+            raise ApiError("InvalidArguments", f"unknown status {status!r}") from None
+        machine = arns.state_machine_name(state_machine) if state_machine else None
+        records = await self.store.list_executions(machine, wanted, limit)
+        return {"executions": [shapes.execution_summary(r) for r in records]}
+
+    async def stop_execution(
+        self, execution_arn: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
+        record = await self._record(execution_arn)
+        if record.status == ExecutionStatus.RUNNING:
+            request = StopExecution(error=error, cause=cause)
+            await self._send(execution_arn, request.KIND, request.model_dump())
+            stopped = await self._wait_for(
+                execution_arn, lambda r: r is not None and r.status != ExecutionStatus.RUNNING
+            )
+            record = stopped or record
+        stop_date = record.stop_date.isoformat() if record.stop_date else None
+        return {"stopDate": stop_date}
+
+    # -- callbacks -----------------------------------------------------------------------
+
+    async def send_task_success(self, task_token: str, output_text: str) -> dict[str, Any]:
+        output = _parse_json(output_text, "InvalidOutput", "the task output")
+        arn = await self._pending_task(task_token)
+        request = SendTaskSuccess(task_token=task_token, output=output)
+        await self._send(arn, request.KIND, request.model_dump())
+        return {}
+
+    async def send_task_failure(
+        self, task_token: str, error: str = "", cause: str = ""
+    ) -> dict[str, Any]:
+        arn = await self._pending_task(task_token)
+        request = SendTaskFailure(task_token=task_token, error=error, cause=cause)
+        await self._send(arn, request.KIND, request.model_dump())
+        return {}
+
+    async def send_task_heartbeat(self, task_token: str) -> dict[str, Any]:
+        arn = await self._pending_task(task_token)
+        request = SendTaskHeartbeat(task_token=task_token)
+        await self._send(arn, request.KIND, request.model_dump())
+        return {}
+
+    async def _pending_task(self, task_token: str) -> str:
+        """The execution a token answers, after checking its task still waits."""
+        try:
+            ref = decode_token(task_token)
+        except InvalidToken as exc:
+            raise ApiError("InvalidToken", str(exc)) from None
+        record = await self.store.get_execution(ref.execution_arn)
+        if record is None:
+            raise ApiError("TaskDoesNotExist", "Task Does Not Exist: no execution for this token")
+        machine = await self.store.get_state_machine(
+            record.state_machine_name, record.state_machine_version
+        )
+        assert machine is not None
+        events = [
+            HistoryEvent.from_record(e.data) for e in await self.store.read(ref.execution_arn)
+        ]
+        execution = Execution.from_history(
+            load_machine(machine.definition), events, execution_arn=ref.execution_arn
+        )
+        try:
+            execution.task_for_token(task_token)
+        except InvalidToken as exc:
+            raise ApiError("InvalidToken", str(exc)) from None
+        except TaskNotPending as exc:
+            raise ApiError("TaskTimedOut", str(exc)) from None
+        return ref.execution_arn
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    async def _record(self, execution_arn: str) -> ExecutionRecord:
+        record = await self.store.get_execution(execution_arn)
+        if record is None:
+            raise ApiError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{execution_arn}'")
+        return record
+
+    async def _send(self, arn: str, kind: str, payload: dict[str, Any]) -> None:
+        envelope = Envelope(kind=kind, execution_id=arn, payload=payload)
+        await self.publisher.publish(self.topics.requests(), arn, envelope)
+
+    async def _wait_for(self, arn: str, done: Any) -> ExecutionRecord | None:
+        deadline = asyncio.get_running_loop().time() + self.wait_seconds
+        while True:
+            record = await self.store.get_execution(arn)
+            if done(record) or asyncio.get_running_loop().time() > deadline:
+                return record
+            await asyncio.sleep(self.poll_seconds)

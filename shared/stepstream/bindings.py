@@ -1,0 +1,129 @@
+"""Resource bindings: where each Task resource of a definition runs here.
+
+A definition written for AWS runs unchanged; its bindings file says what its resources
+mean on this system:
+
+    {
+      "functions": {"book-shipment": "book-shipment"},
+      "resources": {
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"topic": "human-review"}
+      }
+    }
+
+`functions` maps a Lambda function name (from a `...:function:NAME` ARN, or the
+FunctionName of `lambda:invoke`) to the service that serves it: the task becomes a
+command on that service's command topic, and the service's reply finishes it.
+`resources` maps any other resource ARN to a topic the task's message is published on:
+with `.waitForTaskToken` the task then waits for a callback with its token; without, it
+succeeds once published, as SQS and SNS answer with a message id.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from stepstream.asl.definition import Scope, StateMachineDef
+from stepstream.asl.resources import ResourceRef, function_name, parse_resource
+from stepstream.asl.states.map_ import MapState
+from stepstream.asl.states.parallel import ParallelState
+from stepstream.asl.states.task import TaskState
+
+
+class PublishBinding(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: str = Field(min_length=1, description="topic name without the deployment prefix")
+
+
+class Bindings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    functions: dict[str, str] = Field(default_factory=dict)
+    resources: dict[str, PublishBinding] = Field(default_factory=dict)
+
+
+class InvalidBindings(ValueError):
+    """Bindings that cannot be read, or that leave a Task resource of the definition unbound."""
+
+
+def load_bindings(text: str) -> Bindings:
+    try:
+        return Bindings.model_validate_json(text)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'bindings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidBindings(f"invalid bindings: {problems}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Send `function` to the service that serves it; its reply finishes the task."""
+
+    service: str
+    function: str
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Publish the task's message; finished by a callback (waitForTaskToken) or at once."""
+
+    topic: str
+    waits_for_token: bool
+
+
+Target = Command | Publish
+
+
+def resolve(bindings: Bindings, resource: ResourceRef, parameters: Any) -> Target | None:
+    """Where a scheduled task goes, or None when nothing here serves it."""
+    name = function_name(resource, parameters)
+    if name is not None:
+        service = bindings.functions.get(name)
+        return Command(service, name) if service is not None else None
+    published = bindings.resources.get(resource.arn)
+    if published is None:
+        return None
+    return Publish(published.topic, resource.waits_for_token)
+
+
+def _task_states(scope: Scope) -> list[TaskState]:
+    found: list[TaskState] = []
+    for state in scope.states.values():
+        if isinstance(state, TaskState):
+            found.append(state)
+        elif isinstance(state, ParallelState):
+            for branch in state.branches:
+                found.extend(_task_states(branch))
+        elif isinstance(state, MapState):
+            found.extend(_task_states(state.processor))
+    return found
+
+
+def unbound(bindings: Bindings, machine: StateMachineDef) -> list[str]:
+    """Every Task state whose resource nothing here serves, as a readable line each."""
+    problems = []
+    for state in _task_states(machine.scope):
+        ref = parse_resource(state.resource)
+        parameters = state.parameters if isinstance(state.parameters, dict) else {}
+        if ref.integration == "lambda:invoke" and "FunctionName.$" in parameters:
+            continue  # chosen at run time; checked when the task is scheduled
+        if resolve(bindings, ref, parameters) is None:
+            name = function_name(ref, parameters)
+            what = f"function '{name}'" if name else f"resource '{state.resource}'"
+            problems.append(f"state '{state.name}': no binding for {what}")
+    return problems
+
+
+def publish_result(target: Publish) -> dict[str, Any]:
+    """What a publish task without a token returns: a message id, as SQS and SNS do."""
+    return {"MessageId": str(uuid.uuid4()), "Topic": target.topic}
+
+
+def dumps(bindings: Bindings) -> str:
+    return json.dumps(bindings.model_dump(), sort_keys=True)

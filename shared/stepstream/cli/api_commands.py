@@ -1,0 +1,111 @@
+"""The Step Functions API on the command line: names, arguments and JSON as the AWS CLI has them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from stepstream.api.client import StepStreamClient
+from stepstream.api.errors import ApiError
+from stepstream.cli.connect import connect
+from stepstream.stack.config import StackNotRunning
+
+Call = Callable[[StepStreamClient, argparse.Namespace], Awaitable[dict[str, Any]]]
+
+
+def _file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ApiError("InvalidArguments", f"cannot read {path}: {exc.strerror}") from None
+
+
+COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]], Call]] = {
+    "create-state-machine": (
+        "register a definition and its resource bindings (a new version when they changed)",
+        [
+            (("name",), {}),
+            (("--definition",), {"required": True}),
+            (("--bindings",), {"required": True}),
+        ],
+        lambda c, a: c.create_state_machine(a.name, _file(a.definition), _file(a.bindings)),
+    ),
+    "start-execution": (
+        "start an execution; the same name and input again returns the same execution",
+        [(("state_machine",), {}), (("--input",), {"default": "{}"}), (("--name",), {})],
+        lambda c, a: c.start_execution(a.state_machine, a.input, a.name),
+    ),
+    "describe-execution": (
+        "an execution's status, input, output, error and cause",
+        [(("execution_arn",), {})],
+        lambda c, a: c.describe_execution(a.execution_arn),
+    ),
+    "get-execution-history": (
+        "an execution's events in Step Functions' shape",
+        [(("execution_arn",), {}), (("--reverse-order",), {"action": "store_true"})],
+        lambda c, a: c.get_execution_history(a.execution_arn, reverse=a.reverse_order),
+    ),
+    "list-executions": (
+        "executions, newest first, of one state machine and one status if given",
+        [
+            (("state_machine",), {"nargs": "?"}),
+            (("--status",), {}),
+            (("--max-results",), {"type": int, "default": 100}),
+        ],
+        lambda c, a: c.list_executions(a.state_machine, a.status, a.max_results),
+    ),
+    "stop-execution": (
+        "abort a running execution",
+        [(("execution_arn",), {}), (("--error",), {}), (("--cause",), {})],
+        lambda c, a: c.stop_execution(a.execution_arn, a.error, a.cause),
+    ),
+    "send-task-success": (
+        "finish a waiting task with its output",
+        [(("task_token",), {}), (("--output",), {"required": True})],
+        lambda c, a: c.send_task_success(a.task_token, a.output),
+    ),
+    "send-task-failure": (
+        "fail a waiting task with an error name and cause",
+        [(("task_token",), {}), (("--error",), {"default": ""}), (("--cause",), {"default": ""})],
+        lambda c, a: c.send_task_failure(a.task_token, a.error, a.cause),
+    ),
+    "send-task-heartbeat": (
+        "tell a waiting task its worker is still alive",
+        [(("task_token",), {})],
+        lambda c, a: c.send_task_heartbeat(a.task_token),
+    ),
+}
+
+
+def register(commands: Any) -> None:
+    for name, (summary, arguments, call) in COMMANDS.items():
+        parser = commands.add_parser(name, help=summary, description=summary)
+        for flags, options in arguments:
+            parser.add_argument(*flags, **options)
+        parser.add_argument(
+            "--data-dir",
+            help="the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)",
+        )
+        parser.set_defaults(handler=lambda args, call=call: _invoke(call, args))
+
+
+def _invoke(call: Call, args: argparse.Namespace) -> int:
+    async def run() -> dict[str, Any]:
+        async with connect(args.data_dir) as client:
+            return await call(client, args)
+
+    try:
+        result = asyncio.run(run())
+    except ApiError as exc:
+        print(json.dumps(exc.as_json()), file=sys.stderr)
+        return 1
+    except StackNotRunning as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0

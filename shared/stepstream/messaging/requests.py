@@ -1,0 +1,70 @@
+"""Requests to the orchestrator, carried on its requests topic keyed by execution ARN."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    KIND: ClassVar[str]
+
+
+class StartExecution(_Request):
+    KIND: ClassVar[str] = "execution.start"
+
+    state_machine: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    input: Any = None
+
+
+class StopExecution(_Request):
+    KIND: ClassVar[str] = "execution.stop"
+
+    error: str | None = None
+    cause: str | None = None
+
+
+class SendTaskSuccess(_Request):
+    KIND: ClassVar[str] = "callback.success"
+
+    task_token: str = Field(min_length=1)
+    output: Any = None
+
+
+class SendTaskFailure(_Request):
+    KIND: ClassVar[str] = "callback.failure"
+
+    task_token: str = Field(min_length=1)
+    error: str = ""
+    cause: str = ""
+
+
+class SendTaskHeartbeat(_Request):
+    KIND: ClassVar[str] = "callback.heartbeat"
+
+    task_token: str = Field(min_length=1)
+
+
+class TimerDue(_Request):
+    """A durable timer came due (sent by the timer loop to the execution's owner)."""
+
+    KIND: ClassVar[str] = "timer.due"
+
+    timer_id: str = Field(min_length=1)
+
+
+REQUESTS: dict[str, type[_Request]] = {
+    model.KIND: model
+    for model in (
+        StartExecution,
+        StopExecution,
+        SendTaskSuccess,
+        SendTaskFailure,
+        SendTaskHeartbeat,
+        TimerDue,
+    )
+}

@@ -1,0 +1,116 @@
+"""Runs processes, restarts the ones that die, and stops them all in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from stepstream.stack.config import ProcessStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Running:
+    spec: ProcessSpec
+    status: ProcessStatus
+    process: asyncio.subprocess.Process | None = None
+    watcher: asyncio.Task[None] | None = None
+    forwarder: asyncio.Task[None] | None = None
+
+
+class Supervisor:
+    """Keeps every process up: one that exits is started again, with a growing pause."""
+
+    def __init__(
+        self,
+        specs: Sequence[ProcessSpec],
+        *,
+        on_change: Callable[[dict[str, ProcessStatus]], None] = lambda _: None,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self._running = {spec.name: _Running(spec, ProcessStatus(name=spec.name)) for spec in specs}
+        self._on_change = on_change
+        self._max_backoff = max_backoff
+        self._stopping = False
+
+    def statuses(self) -> dict[str, ProcessStatus]:
+        return {name: run.status.model_copy() for name, run in self._running.items()}
+
+    async def start(self) -> None:
+        for run in self._running.values():
+            await self._launch(run)
+            run.watcher = asyncio.create_task(self._watch(run))
+
+    async def _launch(self, run: _Running) -> None:
+        env = {**os.environ, **run.spec.env, "PYTHONUNBUFFERED": "1"}
+        run.process = await asyncio.create_subprocess_exec(
+            *run.spec.argv,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        run.status.pid = run.process.pid
+        run.status.started_at = datetime.now(UTC)
+        run.status.state = "running"
+        self._on_change(self.statuses())
+        run.forwarder = asyncio.create_task(self._forward_output(run.spec.name, run.process))
+
+    @staticmethod
+    async def _forward_output(name: str, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for line in process.stdout:
+            sys.stdout.write(f"{name:>16} | {line.decode(errors='replace')}")
+            sys.stdout.flush()
+
+    async def _watch(self, run: _Running) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            assert run.process is not None
+            code = await run.process.wait()
+            if self._stopping:
+                break
+            run.status.state = "restarting"
+            run.status.restarts += 1
+            self._on_change(self.statuses())
+            log.warning("%s exited with %s; restarting in %.1fs", run.spec.name, code, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+            if not self._stopping:
+                await self._launch(run)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM every process (last started first), SIGKILL what is left after `grace`."""
+        self._stopping = True
+        runs = list(self._running.values())[::-1]
+        for run in runs:
+            if run.process is not None and run.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    run.process.send_signal(signal.SIGTERM)
+        for run in runs:
+            if run.process is None:
+                continue
+            try:
+                await asyncio.wait_for(run.process.wait(), grace)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    run.process.kill()
+                await run.process.wait()
+            run.status.state = "stopped"
+            if run.watcher is not None:
+                run.watcher.cancel()
+        self._on_change(self.statuses())

@@ -1,0 +1,130 @@
+"""`stepstream up`: the embedded broker, the orchestrator and the services, on one machine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stepstream.broker.admin import TopicSpec, ensure_topics
+from stepstream.broker.embedded import EmbeddedBroker
+from stepstream.messaging.topics import Topics
+from stepstream.stack.config import STACK_FILE, ProcessStatus, StackFile, write_stack
+from stepstream.stack.supervisor import ProcessSpec, Supervisor
+from stepstream.store.factory import open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    data_dir: Path
+    broker_port: int | None = None
+    topic_prefix: str = "stepstream"
+    store_url: str | None = None
+    # Extra processes beyond the orchestrator: (name, python module) pairs.
+    services: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    # Extra environment for every process (simulator URLs, keys, ...).
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'orchestrator.db'}"
+
+
+def process_specs(options: StackOptions, bootstrap: str) -> list[ProcessSpec]:
+    env = {
+        "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "STEPSTREAM_STORE_URL": options.resolved_store_url,
+        "STEPSTREAM_TOPIC_PREFIX": options.topic_prefix,
+        "STEPSTREAM_DATA_DIR": str(options.data_dir),
+        **options.env,
+    }
+    specs = [ProcessSpec("orchestrator", [sys.executable, "-m", "services.orchestrator"], env)]
+    specs += [
+        ProcessSpec(name, [sys.executable, "-m", module], env) for name, module in options.services
+    ]
+    return specs
+
+
+class Stack:
+    """A running embedded stack; `start()` then `stop()`, or `async with`."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.broker = EmbeddedBroker(
+            port=options.broker_port, log_path=options.data_dir / "broker.log"
+        )
+        self.supervisor: Supervisor | None = None
+        self.broker_restarts = 0
+        self._stack: StackFile | None = None
+        self._broker_watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.options.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.broker.start()
+        topics = Topics(self.options.topic_prefix)
+        await ensure_topics(self.broker.bootstrap_servers, [TopicSpec(t) for t in topics.fixed()])
+        store = await open_store(self.options.resolved_store_url)  # creates the schema once
+        await store.close()
+        self._stack = StackFile(
+            supervisor_pid=os.getpid(),
+            bootstrap_servers=self.broker.bootstrap_servers,
+            store_url=self.options.resolved_store_url,
+            topic_prefix=self.options.topic_prefix,
+            started_at=datetime.now(UTC),
+        )
+        self.supervisor = Supervisor(
+            process_specs(self.options, self.broker.bootstrap_servers), on_change=self._record
+        )
+        await self.supervisor.start()
+        self._broker_watch = asyncio.create_task(self._keep_broker_up())
+
+    def _record(self, statuses: dict[str, ProcessStatus]) -> None:
+        if self._stack is None:
+            return
+        broker = ProcessStatus(
+            name="broker",
+            pid=self.broker.pid,
+            restarts=self.broker_restarts,
+            state="running" if self.broker.running else "restarting",
+        )
+        self._stack.processes = {"broker": broker, **statuses}
+        write_stack(self.options.data_dir, self._stack)
+
+    async def _keep_broker_up(self) -> None:
+        """The broker is memory-only: one that died comes back empty, on the same port."""
+        while True:
+            await asyncio.sleep(0.5)
+            if not self.broker.running:
+                log.warning("the embedded broker stopped; starting it again (empty)")
+                self.broker_restarts += 1
+                self._record(self.supervisor.statuses() if self.supervisor else {})
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await self.broker.start()
+                self._record(self.supervisor.statuses() if self.supervisor else {})
+
+    async def stop(self) -> None:
+        if self._broker_watch is not None:
+            self._broker_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._broker_watch
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+        await self.broker.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (self.options.data_dir / STACK_FILE).unlink()
+
+    async def __aenter__(self) -> Stack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()

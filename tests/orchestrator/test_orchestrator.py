@@ -1,0 +1,198 @@
+"""The orchestrator over a real store implementation (in memory), without a broker."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from services.orchestrator.dispatch import PUBLISH_KIND
+from services.orchestrator.orchestrator import Orchestrator
+from stepstream import arns
+from stepstream.asl.ports import VirtualClock
+from stepstream.messaging.contracts import TaskCommand, TaskFailedReply, TaskSucceededReply
+from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.requests import SendTaskSuccess, StartExecution
+from stepstream.messaging.topics import Topics
+from stepstream.store.memory import InMemoryStore
+
+TOPICS = Topics("t")
+
+DEFINITION = {
+    "StartAt": "Charge",
+    "States": {
+        "Charge": {
+            "Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:1:function:charge",
+            "ResultPath": "$.payment",
+            "Next": "Ship",
+        },
+        "Ship": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "ship", "Payload.$": "$"},
+            "ResultSelector": {"tracking.$": "$.Payload.tracking"},
+            "ResultPath": "$.shipment",
+            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 3, "MaxAttempts": 2}],
+            "Catch": [
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.errorInfo", "Next": "Review"}
+            ],
+            "End": True,
+        },
+        "Review": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {
+                "QueueUrl": "review",
+                "MessageBody": {"token.$": "$$.Task.Token", "error.$": "$.errorInfo"},
+            },
+            "End": True,
+        },
+    },
+}
+BINDINGS = {
+    "functions": {"charge": "payments", "ship": "shipping"},
+    "resources": {"arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"topic": "human-review"}},
+}
+ARN = arns.execution_arn("Orders", "o-1")
+
+
+@pytest.fixture
+async def store() -> Any:
+    memory = InMemoryStore()
+    await memory.open()
+    await memory.put_state_machine("Orders", json.dumps(DEFINITION), json.dumps(BINDINGS))
+    yield memory
+    await memory.close()
+
+
+def orchestrator(store: InMemoryStore, clock: VirtualClock | None = None) -> Orchestrator:
+    return Orchestrator(store=store, topics=TOPICS, clock=clock or VirtualClock())
+
+
+async def drain(store: InMemoryStore) -> list[tuple[str, Envelope]]:
+    """What the relay would publish now, excluding history."""
+    pending = await store.pending_outbox(1000)
+    await store.mark_published([p.id for p in pending])
+    messages = [(p.message.topic, Envelope.model_validate_json(p.message.value)) for p in pending]
+    return [(topic, env) for topic, env in messages if topic != TOPICS.history()]
+
+
+def reply(command: Envelope, kind: str, payload: dict[str, Any]) -> Envelope:
+    return Envelope(
+        kind=kind, execution_id=command.execution_id, command_id=command.command_id, payload=payload
+    )
+
+
+async def start(orch: Orchestrator, order: dict[str, Any] | None = None) -> None:
+    request = StartExecution(state_machine="Orders", name="o-1", input=order or {"order": 1})
+    await orch.handle_envelope(
+        Envelope(kind=StartExecution.KIND, execution_id=ARN, payload=request.model_dump())
+    )
+
+
+async def test_a_start_appends_history_and_the_first_command_together(store: InMemoryStore) -> None:
+    orch = orchestrator(store)
+    await start(orch)
+    [(topic, command)] = await drain(store)
+    assert topic == "t.commands.payments"
+    assert command.kind == TaskCommand.KIND
+    assert TaskCommand.model_validate(command.payload).input == {"order": 1}
+    assert command.idempotency_key == f"{ARN}##Charge"
+    events = [e.type for e in await store.read(ARN)]
+    assert events[:3] == ["ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled"]
+    record = await store.get_execution(ARN)
+    assert record is not None and record.status == "RUNNING"
+
+
+async def test_replies_move_the_execution_to_success(store: InMemoryStore) -> None:
+    orch = orchestrator(store)
+    await start(orch)
+    [(_, charge)] = await drain(store)
+    await orch.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {"paid": 10}}))
+    [(topic, ship)] = await drain(store)
+    assert topic == "t.commands.shipping"
+    assert TaskCommand.model_validate(ship.payload).input == {"order": 1, "payment": {"paid": 10}}
+    await orch.handle_envelope(reply(ship, TaskSucceededReply.KIND, {"output": {"tracking": "T1"}}))
+    record = await store.get_execution(ARN)
+    assert record is not None and record.status == "SUCCEEDED"
+    assert json.loads(record.output or "null") == {
+        "order": 1,
+        "payment": {"paid": 10},
+        "shipment": {"tracking": "T1"},
+    }
+
+
+async def test_a_duplicate_reply_changes_nothing(store: InMemoryStore) -> None:
+    orch = orchestrator(store)
+    await start(orch)
+    [(_, charge)] = await drain(store)
+    answer = reply(charge, TaskSucceededReply.KIND, {"output": {}})
+    await orch.handle_envelope(answer)
+    version = len(await store.read(ARN))
+    await orch.handle_envelope(answer)
+    await orchestrator(store).handle_envelope(answer)  # and from a fresh process, after replay
+    assert len(await store.read(ARN)) == version
+    assert len(await drain(store)) == 1  # only the Ship command, once
+
+
+async def test_a_retry_waits_on_a_durable_timer(store: InMemoryStore) -> None:
+    clock = VirtualClock()
+    orch = orchestrator(store, clock)
+    await start(orch)
+    [(_, charge)] = await drain(store)
+    await orch.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
+    [(_, ship)] = await drain(store)
+    await orch.handle_envelope(
+        reply(ship, TaskFailedReply.KIND, {"error": "Flaky", "cause": "try again"})
+    )
+    assert await drain(store) == []
+    [timer] = await store.all_timers()
+    assert timer.due_at == clock.now() + timedelta(seconds=3)
+    # A new orchestrator (after a crash) fires the timer from the store and re-sends.
+    later = orchestrator(store, clock)
+    assert await later.fire_due_timers(clock.now()) == 0
+    clock.advance(3)
+    assert await later.fire_due_timers(clock.now()) == 1
+    [(topic, again)] = await drain(store)
+    assert topic == "t.commands.shipping" and again.command_id != ship.command_id
+    assert await store.all_timers() == []
+
+
+async def test_an_unknown_failure_waits_for_a_human_with_a_token(store: InMemoryStore) -> None:
+    orch = orchestrator(store)
+    await start(orch)
+    [(_, charge)] = await drain(store)
+    await orch.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
+    [(_, ship)] = await drain(store)
+    await orch.handle_envelope(
+        reply(ship, TaskFailedReply.KIND, {"error": "Garbled", "cause": "?"})
+    )
+    [(topic, ticket)] = await drain(store)
+    assert topic == "t.human-review" and ticket.kind == PUBLISH_KIND
+    token = ticket.payload["task_token"]
+    assert ticket.payload["message"] == {
+        "token": token,
+        "error": {"Error": "Garbled", "Cause": "?"},
+    }
+    answer = SendTaskSuccess(task_token=token, output={"decision": "fail"})
+    await orch.handle_envelope(
+        Envelope(kind=answer.KIND, execution_id=ARN, payload=answer.model_dump())
+    )
+    record = await store.get_execution(ARN)
+    assert record is not None and record.status == "SUCCEEDED"
+    assert json.loads(record.output or "null") == {"decision": "fail"}
+
+
+async def test_two_orchestrators_never_both_advance_one_execution(store: InMemoryStore) -> None:
+    first, second = orchestrator(store), orchestrator(store)
+    await start(first)
+    [(_, charge)] = await drain(store)
+    await second.repository.load(ARN)  # second holds a cached copy at the same version
+    await first.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
+    await second.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
+    types = [e.type for e in await store.read(ARN)]
+    assert types.count("LambdaFunctionSucceeded") == 1
+    assert len([t for t, _ in await drain(store) if t == "t.commands.shipping"]) == 1
