@@ -1,0 +1,171 @@
+"""The carrier over its HTTP API (``POST /v1/shipments``), through httpx.
+
+Every answer becomes a ``Booking`` or a named error here: 429 CarrierRateLimited (with
+its Retry-After), 5xx or no connection CarrierUnavailable, the client's time-out
+CarrierTimeout, 422 ``address_rejected`` ShipmentRejected, other refusals
+CarrierRequestRefused, and a success whose body is not a shipment
+CarrierResponseMalformed.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.book_shipment.errors import (
+    CarrierRateLimited,
+    CarrierRequestRefused,
+    CarrierResponseMalformed,
+    CarrierTimeout,
+    CarrierUnavailable,
+    ShipmentRejected,
+)
+from services.book_shipment.shipping import Booking, ShipOrder
+
+SHIPMENTS_PATH = "/v1/shipments"
+_BODY_EXCERPT = 120
+
+
+class _ShipmentAnswer(BaseModel):
+    """The fields of the carrier's shipment this service relies on."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    shipment_id: str = Field(min_length=1)
+    tracking_number: str = Field(min_length=1)
+    carrier: str = Field(min_length=1)
+    order_id: str | None = None
+
+
+class CarrierApi:
+    """``Carrier`` over HTTP; ``start()`` before use and ``close()`` after."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout_seconds: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("the carrier API key must not be empty")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._timeout = timeout_seconds
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        # trust_env=False: no proxy from the environment decides where orders go.
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {self._api_key}"},
+            timeout=self._timeout,
+            transport=self._transport,
+            trust_env=False,
+        )
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def book(self, order: ShipOrder, *, idempotency_key: str) -> Booking:
+        if self._client is None:
+            raise RuntimeError("CarrierApi is not started")
+        try:
+            response = await self._client.post(
+                SHIPMENTS_PATH,
+                json=shipment_request(order),
+                headers={"Idempotency-Key": idempotency_key},
+            )
+        except httpx.TimeoutException as exc:
+            raise CarrierTimeout(
+                f"the carrier did not answer within {self._timeout:g} s ({type(exc).__name__})"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise CarrierUnavailable(
+                f"the carrier at {self.base_url} could not be reached: {exc}"
+            ) from exc
+        return booking_from(response, order)
+
+
+def shipment_request(order: ShipOrder) -> dict[str, Any]:
+    """The carrier's booking request for ``order``."""
+    return {
+        "order_id": order.order_id,
+        "reference": order.order_id,
+        "address": order.address.model_dump(),
+        "parcels": [{"sku": item.sku, "qty": item.qty} for item in order.items],
+        "service_level": "standard",
+    }
+
+
+def booking_from(response: httpx.Response, order: ShipOrder) -> Booking:
+    """The booking ``response`` holds, or the named error it stands for."""
+    status = response.status_code
+    if status in (200, 201):
+        return _parsed(response, order)
+    code, message = _error_of(response)
+    if status == 429:
+        retry_after = retry_after_seconds(response)
+        wait = "" if retry_after is None else f"; Retry-After {retry_after:g} s"
+        raise CarrierRateLimited(
+            f"the carrier answered 429 ({message}){wait}", retry_after=retry_after
+        )
+    if status >= 500:
+        raise CarrierUnavailable(f"the carrier answered {status} ({message})")
+    if status == 422 and code == "address_rejected":
+        raise ShipmentRejected(
+            f"the carrier rejected the address of order {order.order_id}: {message}"
+        )
+    raise CarrierRequestRefused(f"the carrier refused the booking with {status} {code}: {message}")
+
+
+def _parsed(response: httpx.Response, order: ShipOrder) -> Booking:
+    try:
+        answer = _ShipmentAnswer.model_validate_json(response.content)
+    except ValidationError as exc:
+        excerpt = response.text[:_BODY_EXCERPT]
+        raise CarrierResponseMalformed(
+            f"the carrier answered {response.status_code} with a body that is not a shipment "
+            f"({exc.error_count()} problems; starts {excerpt!r})"
+        ) from None
+    if answer.order_id is not None and answer.order_id != order.order_id:
+        raise CarrierResponseMalformed(
+            f"the carrier answered with the shipment of order {answer.order_id!r}, "
+            f"not {order.order_id!r}"
+        )
+    return Booking(order.order_id, answer.shipment_id, answer.tracking_number, answer.carrier)
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str]:
+    """The error code and message of the carrier's ``{"error": {...}}`` body, if it has one."""
+    try:
+        error = response.json().get("error", {})
+        return str(error.get("code", "unknown")), str(error.get("message", ""))
+    except (ValueError, AttributeError):
+        return "unknown", response.text[:_BODY_EXCERPT]
+
+
+def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """Retry-After in seconds, from delta-seconds or an HTTP date; None if absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return float(max(0, math.ceil(seconds)))

@@ -1,0 +1,117 @@
+"""Booking one shipment per order, apart from HTTP and storage.
+
+A booking is recorded per order, so a repeated BookShipment answers from the record
+without calling the carrier. The carrier is always called with the order id as its
+Idempotency-Key, so a command retried after a time-out or a garbled answer (when the
+carrier may have booked without our knowing) gets that same shipment back.
+
+A 429 whose Retry-After is short is waited out here and tried once more: cheaper than
+a round trip through the orchestrator's back-off. A longer one is left to the
+definition's Retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import Field
+
+from services.book_shipment.errors import CarrierRateLimited
+from services.common.inputs import OrderInput
+
+
+class ShippingAddress(OrderInput):
+    name: str = Field(min_length=1)
+    line1: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    postal_code: str = Field(min_length=1)
+    country: str = Field(pattern=r"^[A-Za-z]{2}$")
+
+
+class ShippedItem(OrderInput):
+    sku: str = Field(min_length=1)
+    qty: int = Field(ge=1)
+
+
+class ShipOrder(OrderInput):
+    """What BookShipment reads from the order."""
+
+    order_id: str = Field(alias="orderId", min_length=1, max_length=200)
+    address: ShippingAddress
+    items: list[ShippedItem] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A shipment the carrier booked for an order."""
+
+    order_id: str
+    shipment_id: str
+    tracking_number: str
+    carrier: str
+
+    def output(self) -> dict[str, Any]:
+        return {
+            "trackingNumber": self.tracking_number,
+            "shipmentId": self.shipment_id,
+            "carrier": self.carrier,
+        }
+
+
+class Carrier(Protocol):
+    """The carrier's booking API; raises the service's named errors."""
+
+    async def book(self, order: ShipOrder, *, idempotency_key: str) -> Booking: ...
+
+
+class Bookings(Protocol):
+    """The service's own record of each order's booking."""
+
+    async def get(self, order_id: str) -> Booking | None: ...
+
+    async def save(self, booking: Booking) -> Booking:
+        """Store ``booking`` unless the order has one; return the order's booking."""
+        ...
+
+    async def all(self) -> list[Booking]: ...
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Shipping:
+    """BookShipment over a carrier and the bookings record."""
+
+    def __init__(
+        self,
+        *,
+        carrier: Carrier,
+        bookings: Bookings,
+        max_inline_wait_seconds: float = 2.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._carrier = carrier
+        self._bookings = bookings
+        self._max_inline_wait = max_inline_wait_seconds
+        self._sleep = sleep
+
+    async def book(self, order: ShipOrder) -> dict[str, Any]:
+        """Book the order's shipment once; the same tracking number for every repeat."""
+        known = await self._bookings.get(order.order_id)
+        if known is not None:
+            return known.output()
+        booking = await self._book_at_carrier(order)
+        return (await self._bookings.save(booking)).output()
+
+    async def _book_at_carrier(self, order: ShipOrder) -> Booking:
+        try:
+            return await self._carrier.book(order, idempotency_key=order.order_id)
+        except CarrierRateLimited as limited:
+            wait = limited.retry_after
+            if wait is None or wait > self._max_inline_wait:
+                raise
+        await self._sleep(wait)
+        return await self._carrier.book(order, idempotency_key=order.order_id)

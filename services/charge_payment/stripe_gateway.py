@@ -1,0 +1,156 @@
+"""The payment gateway over the official ``stripe`` SDK, against Stripe or its local stand-in.
+
+Stripe's errors become the service's named errors here, so nothing past this module
+knows the SDK: card errors are CardDeclined (with the decline code in the cause), 429s
+PaymentRateLimited, unreachable or failing servers PaymentServiceUnavailable, and every
+other refusal PaymentRequestRefused, which the definition sends to review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import stripe
+
+from services.charge_payment.errors import (
+    CardDeclined,
+    PaymentRateLimited,
+    PaymentRequestRefused,
+    PaymentServiceUnavailable,
+)
+from services.charge_payment.payments import ChargeOrder, Intent, Refund
+from services.common.errors import ServiceError
+
+
+class StripeGateway:
+    """``PaymentGateway`` through a ``stripe.StripeClient``; each call one API request."""
+
+    def __init__(
+        self, client: stripe.StripeClient, *, http_client: stripe.HTTPXClient | None = None
+    ) -> None:
+        self._client = client
+        self._http_client = http_client
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        api_key: str,
+        api_base: str | None,
+        timeout_seconds: float,
+        max_network_retries: int = 0,
+    ) -> StripeGateway:
+        """A gateway with an SDK client of its own; ``api_base`` None means Stripe itself."""
+        http_client = stripe.HTTPXClient(timeout=timeout_seconds)
+        client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=max_network_retries,
+            http_client=http_client,
+        )
+        return cls(client, http_client=http_client)
+
+    async def close(self) -> None:
+        """Close the HTTP connections of a gateway made by ``connect``."""
+        if self._http_client is not None:
+            await self._http_client.close_async()  # type: ignore[no-untyped-call]
+
+    async def create_intent(self, order: ChargeOrder, *, idempotency_key: str) -> Intent:
+        with _named_errors():
+            intent = await self._client.v1.payment_intents.create_async(
+                {
+                    "amount": order.amount,
+                    "currency": order.currency,
+                    # Cards only, never a redirect: nobody is there to be redirected.
+                    "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+                    "description": f"Order {order.order_id}",
+                    "metadata": {"order_id": order.order_id},
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        return _intent(intent)
+
+    async def confirm(self, intent_id: str, *, payment_method: str, idempotency_key: str) -> Intent:
+        with _named_errors():
+            intent = await self._client.v1.payment_intents.confirm_async(
+                intent_id,
+                {"payment_method": payment_method, "expand": ["latest_charge"]},
+                {"idempotency_key": idempotency_key},
+            )
+        return _intent(intent)
+
+    async def retrieve(self, intent_id: str) -> Intent:
+        with _named_errors():
+            intent = await self._client.v1.payment_intents.retrieve_async(
+                intent_id, {"expand": ["latest_charge"]}
+            )
+        return _intent(intent)
+
+    async def refund(self, intent_id: str, *, idempotency_key: str) -> Refund:
+        with _named_errors():
+            refund = await self._client.v1.refunds.create_async(
+                {"payment_intent": intent_id}, {"idempotency_key": idempotency_key}
+            )
+        return Refund(id=refund.id, amount=refund.amount)
+
+    async def cancel(self, intent_id: str, *, idempotency_key: str) -> Intent:
+        with _named_errors():
+            intent = await self._client.v1.payment_intents.cancel_async(
+                intent_id,
+                {"cancellation_reason": "abandoned"},
+                {"idempotency_key": idempotency_key},
+            )
+        return _intent(intent)
+
+
+def _intent(intent: stripe.PaymentIntent) -> Intent:
+    return Intent(
+        id=intent.id,
+        status=intent.status,
+        amount=intent.amount,
+        currency=intent.currency,
+        amount_received=intent.amount_received or 0,
+        amount_refunded=_refunded_of_captured(intent.latest_charge),
+    )
+
+
+def _refunded_of_captured(charge: str | stripe.Charge | None) -> int:
+    """How much of the captured money was refunded, from the expanded latest charge.
+
+    Stripe counts the uncaptured part of a partial capture as refunded on the charge;
+    that part was never taken, so it is left out.
+    """
+    if not isinstance(charge, stripe.Charge) or not charge.captured:
+        return 0
+    never_taken = charge.amount - charge.amount_captured
+    return max(0, charge.amount_refunded - never_taken)
+
+
+@contextmanager
+def _named_errors() -> Iterator[None]:
+    try:
+        yield
+    except stripe.StripeError as error:
+        raise translate(error) from error
+
+
+def translate(error: stripe.StripeError) -> ServiceError:
+    """The named error a Stripe SDK error stands for."""
+    message = error.user_message or str(error)
+    status = error.http_status
+    if isinstance(error, stripe.CardError):
+        return CardDeclined(f"{message} ({_decline_detail(error)})")
+    if isinstance(error, stripe.RateLimitError):
+        return PaymentRateLimited(f"Stripe answered 429: {message}")
+    if isinstance(error, stripe.APIConnectionError):
+        return PaymentServiceUnavailable(f"Stripe could not be reached: {message}")
+    if isinstance(error, stripe.APIError) or (status is not None and status >= 500):
+        return PaymentServiceUnavailable(f"Stripe answered {status}: {message}")
+    code = f" [{error.code}]" if error.code else ""
+    return PaymentRequestRefused(f"Stripe refused the request ({status}){code}: {message}")
+
+
+def _decline_detail(error: stripe.CardError) -> str:
+    decline_code = error.error.decline_code if error.error is not None else None
+    return f"decline_code={decline_code or error.code or 'unknown'}"

@@ -1,0 +1,1 @@
+"""What the fulfilment services share: named errors, input decoding, SQL storage, running."""

@@ -1,0 +1,120 @@
+"""One small SQL interface over SQLite (the embedded default) and PostgreSQL (production).
+
+A service writes its SQL once, with ``?`` placeholders and the SQL both engines accept
+(``CREATE TABLE IF NOT EXISTS``, ``INSERT ... ON CONFLICT DO NOTHING``, TEXT and BIGINT
+columns); the PostgreSQL side numbers the placeholders. Every statement runs in a
+transaction, and a transaction is the unit of atomicity a service's repository builds on.
+
+database URLs:
+- ``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db``;
+- ``postgresql://user@host:5432/db?schema=name`` (``postgres://`` too; without
+  ``schema`` the service's default schema is used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, contextmanager
+from typing import Any, Literal, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+Row = dict[str, Any]
+Dialect = Literal["sqlite", "postgresql"]
+
+
+class DatabaseBusy(Exception):
+    """The database could not serve a transaction now (locked, no connection, lost one).
+
+    Trying the same work again later may succeed; services report it under a name of
+    their own that the definition retries.
+    """
+
+
+@contextmanager
+def busy_as(error: type[Exception]) -> Iterator[None]:
+    """Report ``DatabaseBusy`` inside the block as the service's own ``error``."""
+    try:
+        yield
+    except DatabaseBusy as exc:
+        raise error(str(exc)) from exc
+
+
+class Transaction(Protocol):
+    """Statements inside one transaction; it commits when its block ends without error."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def for_update(self) -> str:
+        """The row-lock clause to end a SELECT with (empty where the engine locks whole files)."""
+        ...
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run a statement; return how many rows it changed."""
+        ...
+
+    async def fetch_one(self, sql: str, *args: Any) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, *args: Any) -> list[Row]: ...
+
+
+class Database(Protocol):
+    """A database a service owns: ``open()`` (creating its tables), then transactions."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def open(self, ddl: Sequence[str]) -> None:
+        """Connect and run ``ddl`` (statements safe to repeat) once, under a lock."""
+        ...
+
+    async def close(self) -> None: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A transaction that commits on a clean exit and rolls back on an exception.
+
+        Raises ``DatabaseBusy`` when the database cannot serve it now.
+        """
+        ...
+
+
+def database_from_url(url: str, *, default_schema: str) -> Database:
+    """The database ``url`` names, not yet opened."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(f"database URL must look like scheme://..., got {url!r}")
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "sqlite":
+        from services.common.sqlite_database import SQLiteDatabase
+
+        return SQLiteDatabase(_sqlite_path(url))
+    if scheme in ("postgresql", "postgres"):
+        from services.common.postgres_database import PostgresDatabase
+
+        dsn, schema = _postgres_dsn(url)
+        return PostgresDatabase(dsn, schema=schema or default_schema)
+    raise ValueError(f"unknown database URL scheme {scheme!r} in {url!r}; use sqlite or postgresql")
+
+
+async def open_database(url: str, *, default_schema: str, ddl: Sequence[str]) -> Database:
+    """The database ``url`` names, opened and with its tables created."""
+    database = database_from_url(url, default_schema=default_schema)
+    await database.open(ddl)
+    return database
+
+
+def _sqlite_path(url: str) -> str:
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/") or len(rest) < 2:
+        raise ValueError(f"SQLite URL must be sqlite:///path/to/file.db, got {url!r}")
+    if "?" in rest:
+        raise ValueError(f"SQLite URL takes no options, got {url!r}")
+    return rest[1:]
+
+
+def _postgres_dsn(url: str) -> tuple[str, str | None]:
+    parts = urlsplit(url)
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for key, value in params if key == "schema"]
+    rest = [(key, value) for key, value in params if key != "schema"]
+    return urlunsplit(parts._replace(query=urlencode(rest))), (schemas[-1] if schemas else None)

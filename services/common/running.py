@@ -1,0 +1,82 @@
+"""Running a service process: settings, signals, the worker's life, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+from services.common.inputs import describe
+from stepstream.worker import Worker
+
+S = TypeVar("S", bound=BaseSettings)
+
+log = logging.getLogger(__name__)
+
+# Commands still running when asked to stop get this long to answer.
+STOP_GRACE_SECONDS = 5.0
+
+
+class ConfigurationError(ValueError):
+    """Settings that cannot work together, found before the service starts."""
+
+
+async def serve_worker(worker: Worker, stop: asyncio.Event) -> None:
+    """Run ``worker`` until ``stop`` is set or the worker fails (which is then raised)."""
+    await worker.start()
+    try:
+        stopping = asyncio.create_task(stop.wait())
+        failing = asyncio.create_task(worker.wait())
+        done, pending = await asyncio.wait({stopping, failing}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if failing in done:
+            failing.result()
+    finally:
+        await worker.stop(grace_seconds=STOP_GRACE_SECONDS)
+
+
+def run_service(
+    name: str, load: Callable[[], S], serve: Callable[[S, asyncio.Event], Awaitable[None]]
+) -> int:
+    """Load the settings, serve until SIGINT or SIGTERM, and return the exit status."""
+    logging.basicConfig(
+        level=os.environ.get("STEPSTREAM_LOG_LEVEL", "INFO").upper(),
+        format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load()
+    except ValidationError as exc:
+        print(f"{name}: bad setting: {describe(exc)}", file=sys.stderr)
+        return 2
+    except ConfigurationError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve_until_signalled(name, settings, serve))
+    except ConfigurationError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _serve_until_signalled(
+    name: str, settings: S, serve: Callable[[S, asyncio.Event], Awaitable[None]]
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    log.info("%s starting", name)
+    await serve(settings, stop)
+    log.info("%s stopped", name)
