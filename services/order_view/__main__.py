@@ -1,0 +1,3 @@
+from services.order_view.app import main
+
+raise SystemExit(main())

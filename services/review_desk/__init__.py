@@ -1,0 +1,8 @@
+"""The review desk: tickets of orders that failed in a way the definition does not know.
+
+The process (``python -m services.review_desk``) takes tickets in from the human-review
+topic into its own database, once per task token. Operators work through
+``services.review_desk.desk.ReviewDesk`` (the ``stepstream review`` commands): list and
+show tickets with their execution, and resolve one with retry, compensate or fail, which
+answers the waiting task with ``{"decision", "note", "operator"}``.
+"""

@@ -1,0 +1,3 @@
+from services.review_desk.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,235 @@
+"""The review desk: the tickets waiting for an operator, and sending their decisions.
+
+A decision goes back with the ticket's task token as the task's output,
+``{"decision", "note", "operator"}``, which the definition's ChooseAfterReview reads.
+The ticket is claimed first, by a conditional update, and the claim is undone when the
+decision cannot be delivered, so two operators deciding at once cannot both send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from services.common.database import Database
+from services.review_desk import repository
+from services.review_desk.tickets import Decision, Ticket, TicketStatus, parse_decision
+from stepstream.api.errors import ApiError
+
+# What the API answers for a token whose task no longer waits.
+_NOT_PENDING = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
+
+class ExecutionApi(Protocol):
+    """The part of ``StepStreamClient`` the desk uses."""
+
+    async def describe_execution(self, execution_arn: str) -> dict[str, Any]: ...
+
+    async def get_execution_history(
+        self, execution_arn: str, *, reverse: bool = False
+    ) -> dict[str, Any]: ...
+
+    async def send_task_success(self, task_token: str, output_text: str) -> dict[str, Any]: ...
+
+
+class ReviewError(Exception):
+    """A refused desk operation; ``code`` names the reason, as API errors do."""
+
+    code = "ReviewError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{self.code}: {message}")
+        self.message = message
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": self.code, "message": self.message}
+
+
+class TicketNotFound(ReviewError):
+    code = "TicketNotFound"
+
+
+class TicketClosed(ReviewError):
+    code = "TicketAlreadyClosed"
+
+
+class TaskNoLongerPending(ReviewError):
+    code = "TaskTimedOut"
+
+
+class InvalidDecision(ReviewError):
+    code = "InvalidDecision"
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    """What the operator sees of a ticket's execution."""
+
+    status: str
+    path: tuple[str, ...]
+    current_state: str | None
+    error: str | None
+    cause: str | None
+    start_date: str | None
+    stop_date: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "path": list(self.path),
+            "currentState": self.current_state,
+            "error": self.error,
+            "cause": self.cause,
+            "startDate": self.start_date,
+            "stopDate": self.stop_date,
+        }
+
+
+@dataclass(frozen=True)
+class TicketDetails:
+    """A ticket with its execution; ``execution`` is None when it could not be read (why)."""
+
+    ticket: Ticket
+    execution: ExecutionSummary | None
+    unavailable: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        shown = self.ticket.to_json()
+        shown["execution"] = self.execution.to_json() if self.execution else None
+        if self.unavailable:
+            shown["executionUnavailable"] = self.unavailable
+        return shown
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ReviewDesk:
+    """Tickets in ``database``; the execution side through ``executions`` (None: offline)."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        executions: ExecutionApi | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.database = database
+        self.executions = executions
+        self.clock = clock
+
+    async def list_tickets(self, *, include_closed: bool = False) -> list[Ticket]:
+        """Open tickets, oldest first; with ``include_closed``, resolved and expired too."""
+        async with self.database.transaction() as tx:
+            return await repository.list_tickets(tx, include_closed=include_closed)
+
+    async def ticket(self, ticket_id: str) -> Ticket:
+        async with self.database.transaction() as tx:
+            found = await repository.get(tx, ticket_id)
+        if found is None:
+            raise TicketNotFound(f"no review ticket {ticket_id!r}")
+        return found
+
+    async def show(self, ticket_id: str) -> TicketDetails:
+        """A ticket and its execution: status, path of states entered, error."""
+        ticket = await self.ticket(ticket_id)
+        if self.executions is None:
+            return TicketDetails(ticket, None, "no running stack to ask about the execution")
+        try:
+            described = await self.executions.describe_execution(ticket.execution_arn)
+            history = await self.executions.get_execution_history(ticket.execution_arn)
+        except ApiError as exc:
+            return TicketDetails(ticket, None, str(exc))
+        return TicketDetails(ticket, summarize(described, history.get("events", [])))
+
+    async def resolve(
+        self, ticket_id: str, *, decision: str, note: str = "", operator: str
+    ) -> Ticket:
+        """Send the operator's decision for an open ticket, and mark it resolved."""
+        chosen = _decision(decision)
+        if not operator.strip():
+            raise ReviewError("an operator name is needed to resolve a ticket")
+        if self.executions is None:
+            raise ReviewError("no running stack to send the decision to")
+        ticket = await self._claim(ticket_id, chosen, note, operator)
+        output = {"decision": str(chosen), "note": note, "operator": operator}
+        try:
+            await self.executions.send_task_success(ticket.task_token, json.dumps(output))
+        except ApiError as exc:
+            if exc.code not in _NOT_PENDING:
+                await self._reopen(ticket_id)
+                raise
+            await self._expire(ticket_id, str(exc))
+            raise TaskNoLongerPending(
+                f"ticket {ticket_id}: its task no longer waits for a decision ({exc.message})"
+            ) from None
+        except BaseException:
+            await self._reopen(ticket_id)
+            raise
+        return await self.ticket(ticket_id)
+
+    async def _claim(self, ticket_id: str, decision: Decision, note: str, operator: str) -> Ticket:
+        async with self.database.transaction() as tx:
+            ticket = await repository.get(tx, ticket_id)
+            if ticket is None:
+                raise TicketNotFound(f"no review ticket {ticket_id!r}")
+            claimed = ticket.status is TicketStatus.OPEN and await repository.claim(
+                tx, ticket_id, decision=decision, note=note, operator=operator, at=self.clock()
+            )
+        if not claimed:
+            raise TicketClosed(_closed_message(ticket))
+        return ticket
+
+    async def _reopen(self, ticket_id: str) -> None:
+        async with self.database.transaction() as tx:
+            await repository.reopen(tx, ticket_id)
+
+    async def _expire(self, ticket_id: str, reason: str) -> None:
+        async with self.database.transaction() as tx:
+            await repository.expire(tx, ticket_id, reason=reason, at=self.clock())
+
+
+def _decision(value: str) -> Decision:
+    try:
+        return parse_decision(value)
+    except ValueError as exc:
+        raise InvalidDecision(str(exc)) from None
+
+
+def _closed_message(ticket: Ticket) -> str:
+    if ticket.status is TicketStatus.EXPIRED:
+        return f"ticket {ticket.ticket_id} has expired: {ticket.closed_reason}"
+    if ticket.status is TicketStatus.RESOLVED:
+        return (
+            f"ticket {ticket.ticket_id} was already resolved ({ticket.decision}) "
+            f"by {ticket.operator} at {ticket.closed_at.isoformat() if ticket.closed_at else '?'}"
+        )
+    return f"ticket {ticket.ticket_id} was resolved by someone else just now"
+
+
+def summarize(described: dict[str, Any], events: list[dict[str, Any]]) -> ExecutionSummary:
+    """The execution's status and error, and its top-level states entered, in order."""
+    path: list[str] = []
+    current: str | None = None
+    for event in events:
+        if event.get("scope"):
+            continue  # inside a Parallel or Map: the state that holds it is in the path
+        kind = str(event.get("type", ""))
+        if kind.endswith("StateEntered"):
+            current = str(event.get("stateEnteredEventDetails", {}).get("name", "?"))
+            path.append(current)
+        elif kind.endswith("StateExited"):
+            current = None
+    return ExecutionSummary(
+        status=str(described.get("status", "UNKNOWN")),
+        path=tuple(path),
+        current_state=current,
+        error=described.get("error"),
+        cause=described.get("cause"),
+        start_date=described.get("startDate"),
+        stop_date=described.get("stopDate"),
+    )

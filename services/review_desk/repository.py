@@ -1,0 +1,144 @@
+"""The review desk's ticket table, in SQL both SQLite and PostgreSQL accept.
+
+A ticket leaves ``open`` only through a conditional update (``... WHERE status = 'open'``),
+so two operators deciding at once cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from services.common.database import Row, Transaction
+from services.review_desk.tickets import Decision, Ticket, TicketStatus
+
+DEFAULT_SCHEMA = "review_desk"
+
+DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS review_tickets (
+        ticket_id TEXT PRIMARY KEY,
+        task_token TEXT NOT NULL UNIQUE,
+        execution_arn TEXT NOT NULL,
+        failed_state TEXT,
+        review_state TEXT NOT NULL,
+        error TEXT,
+        cause TEXT,
+        order_document TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        decision TEXT,
+        note TEXT,
+        operator TEXT,
+        closed_at TEXT,
+        closed_reason TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS review_tickets_by_status ON review_tickets (status, opened_at)",
+)
+
+_COLUMNS = (
+    "ticket_id, task_token, execution_arn, failed_state, review_state, error, cause, "
+    "order_document, opened_at, status, decision, note, operator, closed_at, closed_reason"
+)
+
+
+async def add(tx: Transaction, ticket: Ticket) -> bool:
+    """Keep a new ticket; False when its task token already has one."""
+    changed = await tx.execute(
+        f"INSERT INTO review_tickets ({_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        ticket.ticket_id,
+        ticket.task_token,
+        ticket.execution_arn,
+        ticket.failed_state,
+        ticket.review_state,
+        ticket.error,
+        ticket.cause,
+        json.dumps(ticket.order),
+        ticket.opened_at.isoformat(),
+        str(ticket.status),
+        str(ticket.decision) if ticket.decision else None,
+        ticket.note,
+        ticket.operator,
+        ticket.closed_at.isoformat() if ticket.closed_at else None,
+        ticket.closed_reason,
+    )
+    return changed > 0
+
+
+async def get(tx: Transaction, ticket_id: str) -> Ticket | None:
+    found = await tx.fetch_one(
+        f"SELECT {_COLUMNS} FROM review_tickets WHERE ticket_id = ?{tx.for_update}", ticket_id
+    )
+    return None if found is None else _ticket(found)
+
+
+async def list_tickets(tx: Transaction, *, include_closed: bool, limit: int = 1000) -> list[Ticket]:
+    """Tickets, oldest first: the open ones, or all of them."""
+    where = "" if include_closed else "WHERE status = 'open' "
+    rows = await tx.fetch_all(
+        f"SELECT {_COLUMNS} FROM review_tickets {where}ORDER BY opened_at, ticket_id LIMIT ?",
+        limit,
+    )
+    return [_ticket(row) for row in rows]
+
+
+async def claim(
+    tx: Transaction,
+    ticket_id: str,
+    *,
+    decision: Decision,
+    note: str,
+    operator: str,
+    at: datetime,
+) -> bool:
+    """Mark an open ticket resolved; False when it was no longer open."""
+    changed = await tx.execute(
+        "UPDATE review_tickets SET status = 'resolved', decision = ?, note = ?, operator = ?, "
+        "closed_at = ? WHERE ticket_id = ? AND status = 'open'",
+        str(decision),
+        note,
+        operator,
+        at.isoformat(),
+        ticket_id,
+    )
+    return changed > 0
+
+
+async def reopen(tx: Transaction, ticket_id: str) -> None:
+    """Undo a claim whose decision could not be delivered."""
+    await tx.execute(
+        "UPDATE review_tickets SET status = 'open', decision = NULL, note = NULL, "
+        "operator = NULL, closed_at = NULL WHERE ticket_id = ? AND status = 'resolved'",
+        ticket_id,
+    )
+
+
+async def expire(tx: Transaction, ticket_id: str, *, reason: str, at: datetime) -> None:
+    """Close a ticket whose task no longer waits for an answer."""
+    await tx.execute(
+        "UPDATE review_tickets SET status = 'expired', decision = NULL, note = NULL, "
+        "operator = NULL, closed_at = ?, closed_reason = ? WHERE ticket_id = ?",
+        at.isoformat(),
+        reason,
+        ticket_id,
+    )
+
+
+def _ticket(row: Row) -> Ticket:
+    return Ticket(
+        ticket_id=row["ticket_id"],
+        task_token=row["task_token"],
+        execution_arn=row["execution_arn"],
+        failed_state=row["failed_state"],
+        review_state=row["review_state"],
+        error=row["error"],
+        cause=row["cause"],
+        order=json.loads(row["order_document"]),
+        opened_at=datetime.fromisoformat(row["opened_at"]),
+        status=TicketStatus(row["status"]),
+        decision=Decision(row["decision"]) if row["decision"] else None,
+        note=row["note"],
+        operator=row["operator"],
+        closed_at=datetime.fromisoformat(row["closed_at"]) if row["closed_at"] else None,
+        closed_reason=row["closed_reason"],
+    )

@@ -1,0 +1,254 @@
+"""`stepstream orders`: place an order, and follow orders through fulfilment.
+
+``place`` starts an execution of the fulfilment state machine named by the order id.
+``list`` and ``show`` read the orders view (a projection of the history and receipt
+events) from the data folder; ``show`` completes an order the view has not caught up
+with from the execution's history, when the stack runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from stepstream.api.errors import ApiError
+from stepstream.cli.connect import connect
+from stepstream.stack.config import StackNotRunning, data_dir
+
+if TYPE_CHECKING:
+    from services.order_view.queries import ShownOrder
+    from services.order_view.repository import OrderView
+    from services.order_view.settings import OrderViewSettings
+
+DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
+STATE_MACHINE = "Fulfilment"
+_CURRENCY = re.compile(r"[a-z]{3}")
+
+
+def register(commands: Any) -> None:
+    orders = commands.add_parser(
+        "orders",
+        help="place orders and follow them: status, path taken, error, tracking, receipt",
+        description="Orders go through the fulfilment state machine; these commands start "
+        "them and show where they are.",
+    )
+    actions = orders.add_subparsers(dest="orders_action", metavar="ACTION", required=True)
+    _register_place(actions)
+
+    listing = actions.add_parser("list", help="orders, the most recent first")
+    listing.add_argument("--json", action="store_true", help="a JSON array")
+    listing.add_argument("--data-dir", help=DATA_DIR_HELP)
+    listing.set_defaults(handler=_list)
+
+    show = actions.add_parser("show", help="one order: status, path, error, tracking, receipt")
+    show.add_argument("order_id", metavar="ID", help="the order id (or its execution ARN)")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    show.add_argument("--data-dir", help=DATA_DIR_HELP)
+    show.set_defaults(handler=_show)
+
+
+def _register_place(actions: Any) -> None:
+    place = actions.add_parser("place", help="start an order; prints its id and execution")
+    place.add_argument("--sku", required=True, type=_text("--sku"))
+    place.add_argument("--qty", required=True, type=_whole(1, "--qty"))
+    place.add_argument("--card", default="pm_card_visa", help="payment method (Stripe test ids)")
+    place.add_argument(
+        "--unit-price",
+        type=_whole(0, "--unit-price"),
+        default=1000,
+        help="price of one item in minor units (cents)",
+    )
+    place.add_argument("--currency", type=_currency, default="eur")
+    place.add_argument("--name", default="Ada Lovelace")
+    place.add_argument("--line1", default="Keizersgracht 1")
+    place.add_argument("--city", default="Amsterdam")
+    place.add_argument("--postal-code", default="1015 CJ")
+    place.add_argument("--country", default="NL")
+    place.add_argument("--order-id", help="the order id (default: a new ord-<8 hex>)")
+    place.add_argument("--data-dir", help=DATA_DIR_HELP)
+    place.set_defaults(handler=_place)
+
+
+def order_document(args: argparse.Namespace) -> dict[str, Any]:
+    """The order an execution of the fulfilment state machine starts with."""
+    return {
+        "orderId": args.order_id or f"ord-{uuid.uuid4().hex[:8]}",
+        "items": [{"sku": args.sku, "qty": args.qty, "unitPrice": args.unit_price}],
+        "amount": args.qty * args.unit_price,
+        "currency": args.currency,
+        "paymentMethod": args.card,
+        "address": {
+            "name": args.name,
+            "line1": args.line1,
+            "city": args.city,
+            "postal_code": args.postal_code,
+            "country": args.country,
+        },
+    }
+
+
+def _place(args: argparse.Namespace) -> int:
+    order = order_document(args)
+
+    async def run() -> dict[str, Any]:
+        async with connect(args.data_dir) as client:
+            started = await client.start_execution(
+                STATE_MACHINE, json.dumps(order), order["orderId"]
+            )
+        return {"orderId": order["orderId"], **started}
+
+    try:
+        placed = asyncio.run(run())
+    except ApiError as exc:
+        print(json.dumps(exc.as_json()), file=sys.stderr)
+        return 1
+    except StackNotRunning as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(json.dumps(placed, indent=2))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from services.order_view.queries import list_orders, open_view
+
+    async def run() -> list[OrderView]:
+        database = await open_view(_settings(args))
+        try:
+            return await list_orders(database)
+        finally:
+            await database.close()
+
+    try:
+        orders = asyncio.run(run())
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([order.to_json() for order in orders], indent=2))
+    elif not orders:
+        print("no orders yet")
+    else:
+        print(_table([order.to_json() for order in orders]))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from services.order_view.queries import OrderNotFound
+
+    try:
+        shown = asyncio.run(_find(args))
+    except OrderNotFound as exc:
+        print(json.dumps({"error": "OrderNotFound", "message": str(exc)}), file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    document = {**shown.order.to_json(), "source": shown.source}
+    print(json.dumps(document, indent=2) if args.json else _describe(document))
+    return 0
+
+
+async def _find(args: argparse.Namespace) -> ShownOrder:
+    from services.order_view.projector import StoreHistory
+    from services.order_view.queries import open_view, show_order
+
+    database = await open_view(_settings(args))
+    try:
+        try:
+            async with connect(args.data_dir) as client:
+                return await show_order(database, args.order_id, history=StoreHistory(client.store))
+        except StackNotRunning:
+            return await show_order(database, args.order_id)
+    finally:
+        await database.close()
+
+
+def _settings(args: argparse.Namespace) -> OrderViewSettings:
+    from services.order_view.settings import OrderViewSettings
+
+    return OrderViewSettings(data_dir=data_dir(args.data_dir))
+
+
+def _text(flag: str) -> Any:
+    def parse(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError(f"{flag} must not be empty")
+        return value.strip()
+
+    return parse
+
+
+def _whole(least: int, flag: str) -> Any:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = least - 1
+        if number < least:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a whole number of at least {least}, got {value!r}"
+            )
+        return number
+
+    return parse
+
+
+def _currency(value: str) -> str:
+    code = value.strip().lower()
+    if not _CURRENCY.fullmatch(code):
+        raise argparse.ArgumentTypeError(f"--currency must be a 3-letter code, got {value!r}")
+    return code
+
+
+def _money(receipt: dict[str, Any] | None) -> str:
+    if not receipt or receipt.get("total") is None:
+        return "-"
+    return f"{receipt['total']} {receipt.get('currency', '')}".strip()
+
+
+def _table(orders: list[dict[str, Any]]) -> str:
+    rows = [("ORDER", "STATUS", "RETRIES", "TRACKING", "TOTAL", "PATH / ERROR")]
+    for order in orders:
+        last = order["path"][-1] if order["path"] else "-"
+        detail = f"{len(order['path'])} states, at {last}"
+        if order["error"]:
+            detail += f"; {order['error']}"
+        rows.append(
+            (
+                order["orderId"],
+                order["status"],
+                str(order["retries"]),
+                order["trackingNumber"] or "-",
+                _money(order["receipt"]),
+                detail,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _describe(order: dict[str, Any]) -> str:
+    lines = [
+        f"order      {order['orderId']}",
+        f"status     {order['status']} (from the {order['source']})",
+        f"execution  {order['executionArn']}",
+        f"path       {' > '.join(order['path']) or '-'}",
+        f"retries    {order['retries']}",
+    ]
+    if order["error"]:
+        lines.append(f"error      {order['error']}: {order['cause'] or ''}")
+    lines.append(f"tracking   {order['trackingNumber'] or '-'}")
+    receipt = order["receipt"]
+    if receipt:
+        lines.append(f"receipt    {receipt.get('receiptId', '-')}: {_money(receipt)}")
+    lines.append(f"updated    {order['updatedAt']}")
+    return "\n".join(lines)

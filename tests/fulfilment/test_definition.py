@@ -1,0 +1,202 @@
+"""definitions/fulfilment.asl.json on the local runner, with fakes standing in for the services."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stepstream.asl.local import LocalRunner
+from stepstream.asl.machine import load_machine
+
+DEFINITIONS = Path(__file__).parents[2] / "definitions"
+ORDER = {
+    "orderId": "o-1",
+    "items": [{"sku": "MUG", "qty": 2}],
+    "amount": 1800,
+    "currency": "eur",
+    "paymentMethod": "pm_card_visa",
+    "address": {"country": "NL"},
+}
+
+
+class CardDeclined(Exception):
+    pass
+
+
+class OutOfStock(Exception):
+    pass
+
+
+class ShipmentRejected(Exception):
+    pass
+
+
+class CarrierRateLimited(Exception):
+    pass
+
+
+class CarrierResponseMalformed(Exception):
+    pass
+
+
+class FakeServices:
+    """What the four services would do, in memory; `fail` names the errors to raise, in order."""
+
+    def __init__(self, **fail: list[type[Exception]]) -> None:
+        self.fail = {name: list(errors) for name, errors in fail.items()}
+        self.calls: list[str] = []
+
+    def _call(self, name: str, result: Any) -> Any:
+        self.calls.append(name)
+        pending = self.fail.get(name)
+        if pending:
+            raise pending.pop(0)(f"{name} failed")
+        return result
+
+    def functions(self) -> dict[str, Any]:
+        return {
+            "charge-payment": lambda e, c: self._call(
+                "charge-payment",
+                {
+                    "paymentIntentId": "pi_1",
+                    "amount": e["amount"],
+                    "currency": "eur",
+                    "status": "succeeded",
+                },
+            ),
+            "refund-payment": lambda e, c: self._call("refund-payment", {"refunded": e["amount"]}),
+            "reserve-stock": lambda e, c: self._call(
+                "reserve-stock", {"reservationId": "r1", "items": e["items"]}
+            ),
+            "release-stock": lambda e, c: self._call("release-stock", {"released": True}),
+            "book-shipment": lambda e, c: self._call(
+                "book-shipment", {"trackingNumber": "TN1", "shipmentId": "s1", "carrier": "sim"}
+            ),
+            "emit-receipt": lambda e, c: self._call(
+                "emit-receipt", {"receiptId": "rc1", "total": e["amount"]}
+            ),
+        }
+
+
+HOUR = timedelta(hours=1)
+
+
+def run(services: FakeServices) -> LocalRunner:
+    """Run until the order ends or waits for a person (well short of its week-long time-out)."""
+    machine = load_machine((DEFINITIONS / "fulfilment.asl.json").read_text())
+    runner = LocalRunner(machine, functions=services.functions(), seed=3)
+    runner.start(ORDER)
+    runner.advance(HOUR.total_seconds())
+    return runner
+
+
+def entered(runner: LocalRunner) -> list[str]:
+    return [e.details.name for e in runner.history if e.type.endswith("StateEntered")]  # type: ignore[union-attr]
+
+
+def test_the_bindings_serve_every_task_of_the_definition() -> None:
+    from stepstream.bindings import load_bindings, unbound
+
+    machine = load_machine((DEFINITIONS / "fulfilment.asl.json").read_text())
+    bindings = load_bindings((DEFINITIONS / "fulfilment.bindings.json").read_text())
+    assert unbound(bindings, machine) == []
+
+
+def test_the_happy_path_charges_reserves_ships_and_receipts() -> None:
+    services = FakeServices()
+    runner = run(services)
+    assert runner.execution.status == "SUCCEEDED"
+    assert services.calls == ["charge-payment", "reserve-stock", "book-shipment", "emit-receipt"]
+    output = runner.execution.output
+    assert output["shipment"]["trackingNumber"] == "TN1" and output["receipt"]["total"] == 1800
+
+
+def test_transient_carrier_errors_are_retried_to_success() -> None:
+    services = FakeServices(**{"book-shipment": [CarrierRateLimited, CarrierRateLimited]})
+    runner = run(services)
+    assert runner.execution.status == "SUCCEEDED"
+    assert services.calls.count("book-shipment") == 3
+    delays = [e.details.retryDelaySeconds for e in runner.history if e.type == "TaskFailed"]  # type: ignore[union-attr]
+    assert len(delays) == 2 and all(
+        0 <= d <= cap for d, cap in zip(delays, [2, 4], strict=True)
+    )  # FULL jitter
+
+
+def test_a_rejected_shipment_is_compensated_in_parallel_and_fails() -> None:
+    services = FakeServices(**{"book-shipment": [ShipmentRejected]})
+    runner = run(services)
+    assert runner.execution.status == "FAILED"
+    assert runner.execution.error == "OrderFulfillmentFailed"
+    assert sorted(services.calls[-2:]) == ["refund-payment", "release-stock"]
+    types = [e.type for e in runner.history]
+    started = types.index("ParallelStateStarted")
+    # Both reversals were scheduled before either answered: they ran side by side.
+    assert types[started + 1 : started + 9].count("TaskScheduled") == 2
+
+
+def test_a_declined_card_compensates_nothing() -> None:
+    services = FakeServices(**{"charge-payment": [CardDeclined]})
+    runner = run(services)
+    assert runner.execution.error == "PaymentDeclined"
+    assert services.calls == ["charge-payment"]
+
+
+def test_out_of_stock_refunds_the_payment_only() -> None:
+    services = FakeServices(**{"reserve-stock": [OutOfStock]})
+    runner = run(services)
+    assert runner.execution.error == "OrderFulfillmentFailed"
+    assert services.calls == ["charge-payment", "reserve-stock", "refund-payment"]
+
+
+@pytest.mark.parametrize(
+    ("decision", "status", "last_calls"),
+    [
+        ("retry", "SUCCEEDED", ["book-shipment", "emit-receipt"]),
+        ("compensate", "FAILED", ["release-stock", "refund-payment"]),
+        ("fail", "FAILED", []),
+    ],
+)
+def test_an_unknown_failure_waits_for_review_and_follows_the_decision(
+    decision: str, status: str, last_calls: list[str]
+) -> None:
+    services = FakeServices(**{"book-shipment": [CarrierResponseMalformed]})
+    runner = run(services)
+    assert runner.execution.status == "RUNNING"
+    [waiting] = runner.execution.pending_tasks()
+    ticket = next(
+        e
+        for e in runner.history
+        if e.type == "TaskScheduled" and e.details.resourceType == "sqs"  # type: ignore[union-attr]
+    )
+    body = ticket.details.parameters["MessageBody"]  # type: ignore[union-attr]
+    assert (
+        body["state"] == "BookShipment" and body["errorInfo"]["Error"] == "CarrierResponseMalformed"
+    )
+    assert body["taskToken"] == waiting.token
+    calls_before = len(services.calls)
+    runner.send_task_success(waiting.token or "", {"decision": decision})
+    runner.advance(HOUR.total_seconds())
+    assert runner.execution.status == status
+    assert sorted(services.calls[calls_before:]) == sorted(last_calls)
+    assert "ChooseAfterReview" in entered(runner)
+
+
+def test_the_definition_file_is_the_one_checked_in() -> None:
+    definition = json.loads((DEFINITIONS / "fulfilment.asl.json").read_text())
+    assert definition["States"]["BookShipment"]["Retry"][0] == {
+        "ErrorEquals": [
+            "CarrierRateLimited",
+            "CarrierUnavailable",
+            "CarrierTimeout",
+            "States.Timeout",
+        ],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 5,
+        "BackoffRate": 2.0,
+        "MaxDelaySeconds": 60,
+        "JitterStrategy": "FULL",
+    }

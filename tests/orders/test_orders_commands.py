@@ -1,0 +1,173 @@
+"""`stepstream orders place|list|show` over a real broker, the orchestrator, fake services and
+the orders view process (the stack's file in the data folder points at them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.order_view.queries import open_view, show_order
+from services.order_view.settings import OrderViewSettings
+from stepstream.cli.main import main
+from stepstream.messaging.kafka import KafkaSettings
+from tests.integration.harness import eventually, running_system
+from tests.orders.support import GARBLED_LINE, add_fake_services, order_view, register_fulfilment
+from tests.review.support import advertise_stack, stepstream
+
+
+async def viewed(settings: OrderViewSettings, order_id: str, status: str) -> dict[str, Any]:
+    """The order as the view holds it, once it is in ``status`` (and, if fulfilled, has its
+    receipt, which comes on a topic of its own)."""
+    database = await open_view(settings)
+
+    async def probe() -> dict[str, Any] | None:
+        try:
+            document = (await show_order(database, order_id)).order.to_json()
+        except LookupError:
+            return None
+        if document["status"] != status or (status == "SUCCEEDED" and not document["receipt"]):
+            return None
+        return document
+
+    try:
+        found: dict[str, Any] = await eventually(probe, timeout=30)
+        return found
+    finally:
+        await database.close()
+
+
+async def test_orders_are_placed_and_followed_through_the_view(
+    kafka: KafkaSettings,
+    store_url: str,
+    prefix: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = str(tmp_path)
+    async with (
+        running_system(kafka, store_url, prefix) as system,
+        order_view(kafka, store_url, prefix, tmp_path) as settings,
+    ):
+        advertise_stack(tmp_path, kafka, store_url, prefix)
+        await register_fulfilment(system)
+        await add_fake_services(system)
+
+        code, out, _ = await stepstream(
+            capsys,
+            "orders",
+            "place",
+            "--sku",
+            "MUG",
+            "--qty",
+            "2",
+            "--unit-price",
+            "900",
+            "--data-dir",
+            folder,
+        )
+        assert code == 0
+        placed = json.loads(out)
+        assert placed["orderId"].startswith("ord-") and len(placed["orderId"]) == 12
+        assert placed["executionArn"].endswith(f":Fulfilment:{placed['orderId']}")
+
+        code, out, _ = await stepstream(
+            capsys,
+            "orders",
+            "place",
+            "--sku",
+            "MUG",
+            "--qty",
+            "1",
+            "--line1",
+            GARBLED_LINE,
+            "--order-id",
+            "ord-garbled",
+            "--data-dir",
+            folder,
+        )
+        assert code == 0
+
+        happy = await viewed(settings, placed["orderId"], "SUCCEEDED")
+        assert happy["path"] == [
+            "ChargePayment",
+            "ReserveStock",
+            "BookShipment",
+            "EmitReceipt",
+            "OrderFulfilled",
+        ]
+        assert happy["trackingNumber"] == f"TRK-{placed['orderId']}"
+        assert (happy["receipt"]["total"], happy["receipt"]["currency"]) == (1800, "eur")
+        garbled = await viewed(settings, "ord-garbled", "WAITING_REVIEW")
+        assert garbled["error"] == "CarrierResponseMalformed"
+
+        code, out, _ = await stepstream(
+            capsys, "orders", "show", placed["orderId"], "--json", "--data-dir", folder
+        )
+        shown = json.loads(out)
+        assert code == 0 and shown["status"] == "SUCCEEDED" and shown["source"] == "view"
+
+        code, out, _ = await stepstream(capsys, "orders", "list", "--json", "--data-dir", folder)
+        listed = {order["orderId"]: order["status"] for order in json.loads(out)}
+        assert listed == {placed["orderId"]: "SUCCEEDED", "ord-garbled": "WAITING_REVIEW"}
+
+        code, out, _ = await stepstream(capsys, "orders", "list", "--data-dir", folder)
+        assert code == 0 and "WAITING_REVIEW" in out and "1800 eur" in out
+
+
+async def test_show_falls_back_to_the_history_for_an_order_the_view_has_not_seen(
+    kafka: KafkaSettings,
+    store_url: str,
+    prefix: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = str(tmp_path)
+    async with running_system(kafka, store_url, prefix) as system:
+        advertise_stack(tmp_path, kafka, store_url, prefix)
+        await register_fulfilment(system)
+        await add_fake_services(system)
+        code, out, _ = await stepstream(
+            capsys,
+            "orders",
+            "place",
+            "--sku",
+            "MUG",
+            "--qty",
+            "3",
+            "--order-id",
+            "ord-unseen",
+            "--data-dir",
+            folder,
+        )
+        assert code == 0
+        await system.finished(json.loads(out)["executionArn"])
+
+        code, out, _ = await stepstream(
+            capsys, "orders", "show", "ord-unseen", "--json", "--data-dir", folder
+        )
+        shown = json.loads(out)
+        assert code == 0 and shown["source"] == "history"
+        assert shown["status"] == "SUCCEEDED" and shown["trackingNumber"] == "TRK-ord-unseen"
+
+        code, _, err = await stepstream(capsys, "orders", "show", "ord-never", "--data-dir", folder)
+        assert code == 1 and json.loads(err)["error"] == "OrderNotFound"
+
+
+async def test_placing_needs_a_running_stack_and_sensible_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = await stepstream(
+        capsys, "orders", "place", "--sku", "MUG", "--qty", "1", "--data-dir", str(tmp_path)
+    )
+    assert code == 1 and "no stack runs on" in err
+    with pytest.raises(SystemExit):
+        main(["orders", "place", "--sku", "MUG", "--qty", "0"])
+    assert "--qty must be a whole number of at least 1, got '0'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["orders", "place", "--sku", "MUG", "--qty", "1", "--currency", "euro"])
+    assert "--currency must be a 3-letter code" in capsys.readouterr().err
+    code, out, _ = await stepstream(capsys, "orders", "list", "--data-dir", str(tmp_path))
+    assert (code, out.strip()) == (0, "no orders yet")
