@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup example test lint bench
+.PHONY: setup demo example test lint bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,6 +11,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+
+# The main job: a fresh embedded stack, one order down every path, outcomes and balances.
+demo: setup
+	$(VENV)/bin/stepstream demo
 
 # The tutorial machine on each of its inputs, through the stepstream command.
 example: setup
@@ -30,3 +34,5 @@ test: lint
 
 bench: setup
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/fulfilment.py

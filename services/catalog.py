@@ -1,10 +1,83 @@
-"""The services `stepstream up` runs beside the orchestrator, and what they need to find."""
+"""What `stepstream up` runs beside the orchestrator, and what it registers.
+
+The simulators stand in for what cannot be reached from here (Stripe, a carrier); the
+services find them through the environment, so pointing charge-payment at real Stripe
+test mode is a matter of STRIPE_API_KEY and no STEPSTREAM_STRIPE_API_BASE.
+"""
 
 from __future__ import annotations
 
+import json
+import socket
+from dataclasses import dataclass
 from pathlib import Path
+
+DEFINITIONS = Path(__file__).resolve().parents[1] / "definitions"
+
+# The shop's catalogue: SKU -> (unit price in cents, stock at first start).
+PRODUCTS: dict[str, tuple[int, int]] = {
+    "MUG": (900, 100),
+    "TEE": (1500, 100),
+    "POSTER": (1200, 50),
+    "RARE": (5000, 1),
+}
+
+SERVICES: list[tuple[str, str]] = [
+    ("carrier", "services.simulators.carrier"),
+    ("stripe", "services.simulators.stripe_api"),
+    ("charge-payment", "services.charge_payment"),
+    ("reserve-stock", "services.reserve_stock"),
+    ("book-shipment", "services.book_shipment"),
+    ("emit-receipt", "services.emit_receipt"),
+    ("review-desk", "services.review_desk"),
+    ("order-view", "services.order_view"),
+]
+
+
+@dataclass(frozen=True)
+class StateMachineSource:
+    name: str
+    definition: Path
+    bindings: Path
+
+
+STATE_MACHINES = [
+    StateMachineSource(
+        "Fulfilment", DEFINITIONS / "fulfilment.asl.json", DEFINITIONS / "fulfilment.bindings.json"
+    )
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def simulator_urls(data_dir: Path) -> dict[str, str]:
+    """The simulators' addresses for this data folder, chosen once and then kept."""
+    path = data_dir / "simulators.json"
+    if path.exists():
+        urls: dict[str, str] = json.loads(path.read_text())
+        return urls
+    data_dir.mkdir(parents=True, exist_ok=True)
+    urls = {name: f"http://127.0.0.1:{_free_port()}" for name in ("carrier", "stripe")}
+    path.write_text(json.dumps(urls))
+    return urls
 
 
 def stack_services(data_dir: Path) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """(name, python module) of each service process, and environment they all share."""
-    return [], {}
+    """(name, python module) of each process, and the environment they all share."""
+    urls = simulator_urls(data_dir)
+    env = {
+        "STEPSTREAM_CARRIER_PORT": urls["carrier"].rsplit(":", 1)[1],
+        "STEPSTREAM_CARRIER_URL": urls["carrier"],
+        "STEPSTREAM_STRIPE_STANDIN_PORT": urls["stripe"].rsplit(":", 1)[1],
+        "STEPSTREAM_STRIPE_STANDIN_STATE_PATH": str(data_dir / "stripe-standin.db"),
+        "STEPSTREAM_STRIPE_API_BASE": urls["stripe"],
+        "STEPSTREAM_INITIAL_STOCK": json.dumps(
+            {sku: stock for sku, (_, stock) in PRODUCTS.items()}
+        ),
+    }
+    return list(SERVICES), env

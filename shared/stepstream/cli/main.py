@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from stepstream.cli import (
     api_commands,
+    demo_commands,
     engine_commands,
     orders_commands,
     review_commands,
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine_commands.register(commands)
     stack_commands.register(commands)
     api_commands.register(commands)
+    demo_commands.register(commands)
     orders_commands.register(commands)
     review_commands.register(commands)
     return parser

@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from stepstream.stack.config import StackNotRunning, data_dir, pid_alive, read_stack
@@ -30,14 +31,22 @@ def register(commands: Any) -> None:
     status.set_defaults(handler=_status)
 
 
-def stack_options(args: argparse.Namespace) -> StackOptions:
-    from services.catalog import (
-        stack_services,
-    )  # the services are the application's, not shared code
+def stack_options(
+    folder: Path, broker_port: int | None = None, *, log_to_files: bool = False
+) -> StackOptions:
+    # The services are the application's, not shared code.
+    from services.catalog import STATE_MACHINES, simulator_urls, stack_services
 
-    folder = data_dir(args.data_dir)
     services, env = stack_services(folder)
-    return StackOptions(data_dir=folder, broker_port=args.broker_port, services=services, env=env)
+    return StackOptions(
+        data_dir=folder,
+        broker_port=broker_port,
+        services=services,
+        env=env,
+        state_machines=[(m.name, m.definition, m.bindings) for m in STATE_MACHINES],
+        urls=simulator_urls(folder),
+        log_to_files=log_to_files,
+    )
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -48,7 +57,7 @@ def _up(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with Stack(stack_options(args)) as stack:
+        async with Stack(stack_options(data_dir(args.data_dir), args.broker_port)) as stack:
             broker, folder = stack.broker.bootstrap_servers, stack.options.data_dir
             print(f"stepstream is up: broker {broker}, data in {folder}")
             await stop.wait()

@@ -33,6 +33,7 @@ class StackFile(BaseModel):
     topic_prefix: str
     started_at: datetime
     processes: dict[str, ProcessStatus] = Field(default_factory=dict)
+    urls: dict[str, str] = Field(default_factory=dict)
 
 
 def data_dir(given: str | None) -> Path:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from stepstream.stack.config import ProcessStatus
 
@@ -42,11 +43,14 @@ class Supervisor:
         *,
         on_change: Callable[[dict[str, ProcessStatus]], None] = lambda _: None,
         max_backoff: float = 10.0,
+        log_dir: Path | None = None,
     ) -> None:
         self._running = {spec.name: _Running(spec, ProcessStatus(name=spec.name)) for spec in specs}
         self._on_change = on_change
         self._max_backoff = max_backoff
         self._stopping = False
+        # None: every line to the console, prefixed with the process's name.
+        self._log_dir = log_dir
 
     def statuses(self) -> dict[str, ProcessStatus]:
         return {name: run.status.model_copy() for name, run in self._running.items()}
@@ -70,12 +74,18 @@ class Supervisor:
         self._on_change(self.statuses())
         run.forwarder = asyncio.create_task(self._forward_output(run.spec.name, run.process))
 
-    @staticmethod
-    async def _forward_output(name: str, process: asyncio.subprocess.Process) -> None:
+    async def _forward_output(self, name: str, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        async for line in process.stdout:
-            sys.stdout.write(f"{name:>16} | {line.decode(errors='replace')}")
-            sys.stdout.flush()
+        if self._log_dir is None:
+            async for line in process.stdout:
+                sys.stdout.write(f"{name:>16} | {line.decode(errors='replace')}")
+                sys.stdout.flush()
+            return
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        with (self._log_dir / f"{name}.log").open("ab") as log_file:
+            async for line in process.stdout:
+                log_file.write(line)
+                log_file.flush()
 
     async def _watch(self, run: _Running) -> None:
         backoff = 0.5

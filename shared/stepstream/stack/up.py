@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from stepstream.asl.machine import load_machine
+from stepstream.bindings import InvalidBindings, dumps, load_bindings, unbound
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.broker.embedded import EmbeddedBroker
 from stepstream.messaging.topics import Topics
 from stepstream.stack.config import STACK_FILE, ProcessStatus, StackFile, write_stack
 from stepstream.stack.supervisor import ProcessSpec, Supervisor
+from stepstream.store.base import ExecutionStore
 from stepstream.store.factory import open_store
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,12 @@ class StackOptions:
     services: Sequence[tuple[str, str]] = field(default_factory=tuple)
     # Extra environment for every process (simulator URLs, keys, ...).
     env: dict[str, str] = field(default_factory=dict)
+    # State machines registered at start: (name, definition file, bindings file).
+    state_machines: Sequence[tuple[str, Path, Path]] = field(default_factory=tuple)
+    # Addresses worth showing (simulators), kept in the stack file for commands.
+    urls: dict[str, str] = field(default_factory=dict)
+    # Processes' output: to the console (False) or to <data_dir>/logs/<name>.log (True).
+    log_to_files: bool = False
 
     @property
     def resolved_store_url(self) -> str:
@@ -53,6 +62,16 @@ def process_specs(options: StackOptions, bootstrap: str) -> list[ProcessSpec]:
     return specs
 
 
+async def register(store: ExecutionStore, name: str, definition: str, bindings: str) -> int:
+    """Register a state machine, refusing a definition or bindings that do not hold."""
+    machine = load_machine(definition)
+    bound = load_bindings(bindings)
+    problems = unbound(bound, machine)
+    if problems:
+        raise InvalidBindings(f"state machine {name}: " + "; ".join(problems))
+    return await store.put_state_machine(name, definition, dumps(bound))
+
+
 class Stack:
     """A running embedded stack; `start()` then `stop()`, or `async with`."""
 
@@ -72,16 +91,23 @@ class Stack:
         topics = Topics(self.options.topic_prefix)
         await ensure_topics(self.broker.bootstrap_servers, [TopicSpec(t) for t in topics.fixed()])
         store = await open_store(self.options.resolved_store_url)  # creates the schema once
-        await store.close()
+        try:
+            for name, definition, bindings in self.options.state_machines:
+                await register(store, name, definition.read_text(), bindings.read_text())
+        finally:
+            await store.close()
         self._stack = StackFile(
             supervisor_pid=os.getpid(),
             bootstrap_servers=self.broker.bootstrap_servers,
             store_url=self.options.resolved_store_url,
             topic_prefix=self.options.topic_prefix,
             started_at=datetime.now(UTC),
+            urls=dict(self.options.urls),
         )
         self.supervisor = Supervisor(
-            process_specs(self.options, self.broker.bootstrap_servers), on_change=self._record
+            process_specs(self.options, self.broker.bootstrap_servers),
+            on_change=self._record,
+            log_dir=self.options.data_dir / "logs" if self.options.log_to_files else None,
         )
         await self.supervisor.start()
         self._broker_watch = asyncio.create_task(self._keep_broker_up())
