@@ -1,0 +1,175 @@
+"""The whole system, once per module: the embedded stack with both simulators, an order down
+every path of the fulfilment saga, an operator answering the review ticket, and the books."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.catalog import simulator_urls
+from services.demo.balances import Balances, read_balances
+from services.demo.scenario import Outcome, Scenario
+from services.simulators.carrier import admin as carrier
+from services.simulators.stripe_api.admin_client import StandInAdmin
+from services.simulators.stripe_api.ledger import Ledger
+from stepstream.cli.connect import connect
+from stepstream.cli.review_commands import open_desk
+from stepstream.cli.stack_commands import stack_options
+from stepstream.stack.up import Stack
+
+
+@dataclass
+class Run:
+    outcomes: dict[str, Outcome]
+    balances: Balances
+    ledger: Ledger
+    shipments: list[Any]
+    reviewed: Outcome
+    balances_after_review: Balances
+
+
+async def _run(folder: Path) -> Run:
+    async with Stack(stack_options(folder, log_to_files=True)):
+        urls = simulator_urls(folder)
+        async with connect(str(folder)) as client:
+            scenario = Scenario(client, urls["carrier"], say=lambda _: None)
+            outcomes = await scenario.run()
+            balances = await read_balances(folder, urls["stripe"], outcomes)
+            ledger = await StandInAdmin(urls["stripe"]).ledger()
+            waiting = next(o for o in outcomes if o.status == "WAITING_REVIEW")
+            async with open_desk(str(folder), online=True, required=True) as desk:
+                tickets = await _eventually(lambda: desk.list_tickets())
+                [ticket] = [t for t in tickets if t.execution_arn == waiting.arn]
+                await desk.resolve(
+                    ticket.ticket_id, decision="retry", note="carrier fixed", operator="ops"
+                )
+            reviewed = await scenario.until(
+                Outcome(waiting.label, waiting.order, waiting.arn),
+                lambda o: o.status not in ("RUNNING", "WAITING_REVIEW"),
+            )
+            after = await read_balances(folder, urls["stripe"], [*outcomes[:-1], reviewed])
+            shipments = await carrier.shipments(urls["carrier"])
+    return Run({o.label: o for o in outcomes}, balances, ledger, shipments, reviewed, after)
+
+
+async def _eventually(probe: Any, timeout: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (value := await probe()):
+        assert asyncio.get_running_loop().time() < deadline, "no ticket reached the review desk"
+        await asyncio.sleep(0.2)
+    return value
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    return asyncio.run(_run(Path(tempfile.mkdtemp(prefix="stepstream-e2e-"))))
+
+
+def _events(outcome: Outcome, kind: str) -> list[dict[str, Any]]:
+    return [e for e in outcome.history if e["type"] == kind]
+
+
+def _captured(run: Run, outcome: Outcome) -> list[int]:
+    return [
+        e.captured
+        for e in run.ledger.payment_intents
+        if e.metadata.get("order_id") == outcome.order_id
+    ]
+
+
+def test_the_happy_path_charges_reserves_ships_and_receipts(run: Run) -> None:
+    happy = run.outcomes["happy path"]
+    assert happy.status == "SUCCEEDED"
+    assert happy.path == [
+        "ChargePayment",
+        "ReserveStock",
+        "BookShipment",
+        "EmitReceipt",
+        "OrderFulfilled",
+    ]
+    assert _captured(run, happy) == [happy.order["amount"]]
+    assert [s.order_id for s in run.shipments].count(happy.order_id) == 1
+
+
+def test_transient_carrier_errors_are_retried_with_back_off_to_success(run: Run) -> None:
+    retried = run.outcomes["carrier errors, retried to success"]
+    assert retried.status == "SUCCEEDED"
+    failures = [e["taskFailedEventDetails"] for e in _events(retried, "TaskFailed")]
+    assert len(failures) >= 2 and {f["error"] for f in failures} == {"CarrierUnavailable"}
+    # Interval 2 s, rate 2, full jitter: the n-th wait is drawn from [0, 2 * 2**n].
+    for n, failure in enumerate(failures):
+        assert 0 <= failure["retryDelaySeconds"] <= 2 * 2**n
+    assert [s.order_id for s in run.shipments].count(retried.order_id) == 1
+
+
+def test_a_rejected_address_is_compensated_by_both_reversals_in_parallel(run: Run) -> None:
+    rejected = run.outcomes["carrier rejects the address"]
+    assert (rejected.status, rejected.error) == ("FAILED", "OrderFulfillmentFailed")
+    assert rejected.path[-2:] == ["Compensate", "OrderFailed"]
+    branch_events = [e for e in rejected.history if e.get("scope", "").count("/") == 1]
+    kinds = [e["type"] for e in branch_events]
+    # Both reversals were handed out before either answered: they ran side by side.
+    assert kinds.index("TaskSucceeded") > max(
+        i for i, k in enumerate(kinds) if k == "TaskScheduled"
+    )
+    assert len({e["scope"] for e in branch_events}) == 2
+    [entry] = [
+        e for e in run.ledger.payment_intents if e.metadata.get("order_id") == rejected.order_id
+    ]
+    assert entry.captured == entry.refunded == rejected.order["amount"]
+
+
+def test_a_declined_card_fails_and_compensates_nothing(run: Run) -> None:
+    declined = run.outcomes["declined card"]
+    assert (declined.status, declined.error) == ("FAILED", "PaymentDeclined")
+    assert declined.path == ["ChargePayment", "PaymentDeclined"]
+    assert _captured(run, declined) in ([], [0])
+
+
+def test_out_of_stock_refunds_the_payment_only(run: Run) -> None:
+    unavailable = run.outcomes["out of stock"]
+    assert (unavailable.status, unavailable.error) == ("FAILED", "OrderFulfillmentFailed")
+    assert unavailable.path == [
+        "ChargePayment",
+        "ReserveStock",
+        "RefundUnreservedOrder",
+        "OrderFailed",
+    ]
+    [entry] = [
+        e for e in run.ledger.payment_intents if e.metadata.get("order_id") == unavailable.order_id
+    ]
+    assert entry.captured == entry.refunded == unavailable.order["amount"]
+
+
+def test_an_unreadable_carrier_answer_waits_for_an_operator_then_follows_the_decision(
+    run: Run,
+) -> None:
+    review = run.outcomes["unreadable carrier answer, sent to review"]
+    assert (review.status, review.error) == ("WAITING_REVIEW", "CarrierResponseMalformed")
+    assert run.reviewed.status == "SUCCEEDED"
+    assert run.reviewed.path[-5:] == [
+        "WaitForHumanReview",
+        "ChooseAfterReview",
+        "BookShipment",
+        "EmitReceipt",
+        "OrderFulfilled",
+    ]
+    # The carrier booked it when it answered garbage; the retry found the same booking.
+    assert [s.order_id for s in run.shipments].count(review.order_id) == 1
+
+
+@pytest.mark.parametrize("moment", ["before review", "after review"])
+def test_money_and_stock_add_up_and_nothing_is_charged_twice(run: Run, moment: str) -> None:
+    balances = run.balances if moment == "before review" else run.balances_after_review
+    assert balances.invariants() == {
+        "money adds up": True,
+        "stock adds up": True,
+        "stock is conserved": True,
+        "nothing captured twice": True,
+    }
+    assert balances.captured > balances.refunded > 0
