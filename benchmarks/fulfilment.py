@@ -1,0 +1,110 @@
+"""Orders per second and order latency of the fulfilment saga on the embedded stack.
+
+    python benchmarks/fulfilment.py [--orders N] [--concurrency C]
+
+The whole stack as `stepstream up` runs it (broker, orchestrator, the four services, the
+Stripe stand-in and the carrier simulator answering at once), orders on the happy path
+only. The reference, measured in the same run on the same broker, is the bare aiokafka
+relay of benchmarks/pipeline.py: the same four command/reply hops with no engine, store,
+Stripe or carrier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from pipeline import WARMUP, Driver, run_ceiling, summary  # noqa: E402
+
+from services.demo.orders import order_document  # noqa: E402
+from stepstream.cli.stack_commands import stack_options  # noqa: E402
+from stepstream.messaging.envelope import Envelope  # noqa: E402
+from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber  # noqa: E402
+from stepstream.messaging.requests import StartExecution  # noqa: E402
+from stepstream.messaging.topics import Topics  # noqa: E402
+from stepstream.stack.up import Stack  # noqa: E402
+
+
+async def run_fulfilment(stack: Stack, orders: int, concurrency: int) -> tuple[float, float, float]:
+    topics = Topics(stack.options.topic_prefix)
+    kafka = KafkaSettings(bootstrap_servers=stack.broker.bootstrap_servers)
+    history = KafkaSubscriber(
+        settings=kafka, topics=[topics.history()], group_id="bench.fulfilment"
+    )
+    publisher = KafkaPublisher(settings=kafka)
+    await history.start()
+    await publisher.start()
+    driver = Driver(concurrency, timeout=300)
+    arns: dict[int, str] = {}
+
+    async def watch() -> None:
+        async for record in history:
+            envelope = Envelope.model_validate_json(record.value)
+            for event in envelope.payload["events"]:
+                if event["type"] in ("ExecutionSucceeded", "ExecutionFailed"):
+                    driver.finished(envelope.execution_id)
+
+    async def place(i: int) -> None:
+        order = order_document("MUG" if i % 2 else "TEE", 1)
+        arn = f"arn:aws:states:local:000000000000:execution:Fulfilment:{order['orderId']}"
+        arns[i] = arn
+        driver.started[arn] = driver.started.pop(i)
+        request = StartExecution(state_machine="Fulfilment", name=order["orderId"], input=order)
+        envelope = Envelope(kind=request.KIND, execution_id=arn, payload=request.model_dump())
+        await publisher.publish(topics.requests(), arn, envelope)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await driver.run(list(range(WARMUP)), place)
+        elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
+    finally:
+        watcher.cancel()
+        await history.stop()
+        await publisher.stop()
+    return summary(driver.latencies, elapsed)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=50, help="orders in flight at once")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="stepstream-bench-"))
+    options = stack_options(folder, log_to_files=True)
+    # Enough stock for every order the run places.
+    options.env["STEPSTREAM_INITIAL_STOCK"] = json.dumps({"MUG": 10**6, "TEE": 10**6})
+    results: dict[str, Any] = {}
+    async with Stack(options) as stack:
+        results["ceiling"] = await run_ceiling(
+            stack.broker.bootstrap_servers, args.orders, args.concurrency
+        )
+        results["fulfilment"] = await run_fulfilment(stack, args.orders, args.concurrency)
+    print(
+        f"{args.orders} happy-path orders, {args.concurrency} in flight, "
+        "simulators answering at once"
+    )
+    print(f"{'':34} {'orders/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
+    for label, key in (
+        ("bare aiokafka relay (reference)", "ceiling"),
+        ("fulfilment saga, whole stack", "fulfilment"),
+    ):
+        rate, p50, p99 = results[key]
+        print(f"{label:34} {rate:10.1f} {p50:9.1f} {p99:9.1f}")
+    print(
+        f"fulfilment / reference throughput: {results['fulfilment'][0] / results['ceiling'][0]:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main())
