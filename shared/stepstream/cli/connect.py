@@ -1,29 +1,46 @@
-"""Reaching the running stack from a command: its data folder says where everything is."""
+"""Reaching the running stack from a command.
+
+An embedded stack says where everything is in its data folder. A deployed one (Apache
+Kafka, PostgreSQL) is named by the environment instead: STEPSTREAM_STORE_URL and
+STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS, used when no embedded stack runs on the data folder.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from stepstream.api.client import StepStreamClient
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings
-from stepstream.messaging.topics import Topics
-from stepstream.stack.config import data_dir, read_stack
-from stepstream.store.factory import open_store
+from stepstream.messaging.topics import DEFAULT_PREFIX, Topics
+from stepstream.stack.config import StackNotRunning, data_dir, read_stack
+
+
+def _where(folder: str | None) -> tuple[str, str, str]:
+    """(store URL, bootstrap servers, topic prefix) of the stack to talk to."""
+    try:
+        stack = read_stack(data_dir(folder))
+    except StackNotRunning:
+        store_url = os.environ.get("STEPSTREAM_STORE_URL")
+        bootstrap = os.environ.get("STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS")
+        if folder is None and store_url and bootstrap:
+            return store_url, bootstrap, os.environ.get("STEPSTREAM_TOPIC_PREFIX", DEFAULT_PREFIX)
+        raise
+    return stack.store_url, stack.bootstrap_servers, stack.topic_prefix
 
 
 @asynccontextmanager
 async def connect(folder: str | None) -> AsyncIterator[StepStreamClient]:
-    stack = read_stack(data_dir(folder))
-    store = await open_store(stack.store_url)
-    publisher = KafkaPublisher(settings=KafkaSettings(bootstrap_servers=stack.bootstrap_servers))
+    from stepstream.store.factory import open_store
+
+    store_url, bootstrap, prefix = _where(folder)
+    store = await open_store(store_url)
+    publisher = KafkaPublisher(settings=KafkaSettings(bootstrap_servers=bootstrap))
     try:
         await publisher.start()
         yield StepStreamClient(
-            store=store,
-            publisher=publisher,
-            topics=Topics(stack.topic_prefix),
-            bootstrap=stack.bootstrap_servers,
+            store=store, publisher=publisher, topics=Topics(prefix), bootstrap=bootstrap
         )
     finally:
         await publisher.stop()
