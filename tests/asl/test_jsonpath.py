@@ -376,12 +376,15 @@ class TestResultPath:
         assert apply_result_path(data, 9, "$.items[1].n") == {"items": [{"n": 1}, {"n": 9}]}
         assert apply_result_path(data, "x", "$.items[-1]") == {"items": [{"n": 1}, "x"]}
 
-    def test_the_input_and_the_result_are_left_untouched(self) -> None:
-        data = {"a": {"b": [1, 2]}}
+    def test_the_input_is_untouched_and_only_the_path_is_copied(self) -> None:
+        data = {"a": {"b": [1, 2]}, "z": {"k": 1}}
         original = copy.deepcopy(data)
         output = apply_result_path(data, {"r": 1}, "$.a.c")
-        output["a"]["b"].append(3)
         assert data == original
+        assert output == {"a": {"b": [1, 2], "c": {"r": 1}}, "z": {"k": 1}}
+        assert output is not data and output["a"] is not data["a"]
+        # The rest is shared: the engine never changes a JSON value in place.
+        assert output["z"] is data["z"] and output["a"]["b"] is data["a"]["b"]
 
     @pytest.mark.parametrize(
         ("state_input", "result_path", "cause"),

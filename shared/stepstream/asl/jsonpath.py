@@ -23,7 +23,7 @@ from typing import Any
 
 from stepstream.asl import errors
 from stepstream.asl.errors import StatesError
-from stepstream.asl.json_values import compact_json, copy_json, is_number, type_name
+from stepstream.asl.json_values import compact_json, is_number, type_name
 from stepstream.asl.jsonpath_ast import (
     Child,
     Children,
@@ -148,36 +148,41 @@ def apply_result_path(state_input: Any, result: Any, result_path: str | None) ->
     """Place ``result`` into ``state_input`` as ResultPath says.
 
     None discards the result and returns the input; ``$`` returns the result; any other
-    reference path returns a deep copy of the input with the result set there, creating
+    reference path returns a copy of the input with the result set there, creating
     missing objects on the way. Raises ``StatesError(States.ResultPathMatchFailure)``
     when the input cannot hold the result there (it is not an object, a step meets a
     non-object, an index is out of range).
+
+    Only the objects and arrays along the path are copied; the rest is shared with the
+    input. The engine never changes a JSON value in place, and copying the whole input
+    on every state made a long chain of states cost the square of its length.
     """
     if result_path is None:
         return state_input
     if result_path == "$":
         return result
     keys = _result_path_keys(result_path)
-    output = copy_json(state_input)
-    node = output
-    for position, key in enumerate(keys):
-        last = position == len(keys) - 1
-        if isinstance(key, str) and isinstance(node, dict):
-            if last:
-                node[key] = result
-            else:
-                node = node.setdefault(key, {})
-        elif isinstance(key, int) and isinstance(node, list) and -len(node) <= key < len(node):
-            if last:
-                node[key] = result
-            else:
-                node = node[key]
-        else:
-            raise StatesError(
-                errors.RESULT_PATH_MATCH_FAILURE,
-                f"Unable to apply ReferencePath {result_path} to input {compact_json(state_input)}",
-            )
-    return output
+    try:
+        return _with_result(state_input, keys, result)
+    except LookupError:
+        raise StatesError(
+            errors.RESULT_PATH_MATCH_FAILURE,
+            f"Unable to apply ReferencePath {result_path} to input {compact_json(state_input)}",
+        ) from None
+
+
+def _with_result(node: Any, keys: tuple[str | int, ...], result: Any) -> Any:
+    """`node` with `result` at `keys`, copying only the containers on the way."""
+    key, rest = keys[0], keys[1:]
+    if isinstance(key, str) and isinstance(node, dict):
+        copy = dict(node)
+        copy[key] = _with_result(node.get(key, {}), rest, result) if rest else result
+        return copy
+    if isinstance(key, int) and isinstance(node, list) and -len(node) <= key < len(node):
+        items = list(node)
+        items[key] = _with_result(node[key], rest, result) if rest else result
+        return items
+    raise LookupError(key)
 
 
 def _result_path_keys(result_path: str) -> tuple[str | int, ...]:
