@@ -52,6 +52,23 @@ class _SQLiteTransaction:
         return [dict(row) for row in rows]
 
 
+async def _switch_to_wal(connection: aiosqlite.Connection, timeout_ms: int) -> None:
+    """Turn on WAL, waiting out another connection that opens the same new file.
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once,
+    without its busy handler, when two connections race to do it on a fresh file.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
+    while True:
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.01)
+
+
 class SQLiteDatabase:
     """A ``Database`` in the SQLite file at ``path`` (created, with its folder, if missing)."""
 
@@ -75,7 +92,7 @@ class SQLiteDatabase:
         try:
             connection.row_factory = aiosqlite.Row
             await connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-            await connection.execute("PRAGMA journal_mode = WAL")
+            await _switch_to_wal(connection, self._busy_timeout_ms)
             await connection.execute("PRAGMA synchronous = NORMAL")
             self._connection = connection
             async with self.transaction() as transaction:

@@ -28,7 +28,10 @@ async def viewed(settings: OrderViewSettings, order_id: str, status: str) -> dic
             document = (await show_order(database, order_id)).order.to_json()
         except LookupError:
             return None
-        if document["status"] != status or (status == "SUCCEEDED" and not document["receipt"]):
+        # A fulfilled order's receipt is known from its history first (id and total); the
+        # receipt event, on a topic of its own, adds the rest. Wait for the event.
+        receipt = document["receipt"] or {}
+        if document["status"] != status or (status == "SUCCEEDED" and "currency" not in receipt):
             return None
         return document
 

@@ -7,6 +7,7 @@ same as the datetimes they stand for, which the timer and listing queries rely o
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from stepstream.store.errors import StoreError
@@ -80,6 +81,22 @@ _TABLES = (
 SYNCHRONOUS_MODES = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
 
 
+def _switch_to_wal(conn: sqlite3.Connection, timeout_ms: int) -> str:
+    """Ask for WAL, waiting out another connection that opens the same new file.
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once,
+    without its busy handler, when two connections race to make it on a fresh file.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def connect(
     path: Path, *, synchronous: str, busy_timeout_ms: int, query_only: bool
 ) -> sqlite3.Connection:
@@ -90,7 +107,7 @@ def connect(
     """
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        mode = _switch_to_wal(conn, busy_timeout_ms)
         if str(mode).lower() != "wal":
             raise StoreError(f"SQLite at {path} refused WAL mode (got {mode!r})")
         conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
