@@ -8,13 +8,15 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from services.common.inputs import describe
+from stepstream.messaging.bus import Bus
+from stepstream.messaging.dead_letter import Handler, consume
 from stepstream.worker import Worker
 
 S = TypeVar("S", bound=BaseSettings)
@@ -80,3 +82,43 @@ async def _serve_until_signalled(
     log.info("%s starting", name)
     await serve(settings, stop)
     log.info("%s stopped", name)
+
+
+async def consume_until(
+    bus: Bus,
+    sources: Sequence[str],
+    group_id: str,
+    handler: Handler,
+    *,
+    dead_letter_topic: str,
+    max_bytes: int,
+    stop: asyncio.Event,
+) -> None:
+    """Consume ``sources`` in ``group_id`` until ``stop`` is set or the handler fails."""
+    publisher = bus.publisher()
+    subscriber = bus.subscriber(sources, group_id=group_id)
+    await publisher.start()
+    try:
+        await subscriber.start()
+        consuming = asyncio.create_task(
+            consume(
+                subscriber,
+                handler,
+                dead_letter=publisher,
+                dead_letter_topic=dead_letter_topic,
+                max_bytes=max_bytes,
+                consumer_group=group_id,
+            )
+        )
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (consuming, stopping):
+                task.cancel()
+            await asyncio.gather(consuming, stopping, return_exceptions=True)
+        if not consuming.cancelled():
+            consuming.result()  # a handler's error, raised here so that the process exits
+    finally:
+        await subscriber.stop()
+        await publisher.stop()

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
 from services.common.database import Database, open_database
-from services.common.running import run_service
+from services.common.running import consume_until, run_service
 from services.review_desk.intake import TicketIntake
 from services.review_desk.repository import DDL, DEFAULT_SCHEMA
 from services.review_desk.settings import ReviewDeskSettings
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.bus import Bus
-from stepstream.messaging.dead_letter import Handler, consume
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics
 
@@ -58,46 +56,6 @@ async def serve(
         )
     finally:
         await database.close()
-
-
-async def consume_until(
-    bus: Bus,
-    sources: Sequence[str],
-    group_id: str,
-    handler: Handler,
-    *,
-    dead_letter_topic: str,
-    max_bytes: int,
-    stop: asyncio.Event,
-) -> None:
-    """Consume ``sources`` in ``group_id`` until ``stop`` is set or the handler fails."""
-    publisher = bus.publisher()
-    subscriber = bus.subscriber(sources, group_id=group_id)
-    await publisher.start()
-    try:
-        await subscriber.start()
-        consuming = asyncio.create_task(
-            consume(
-                subscriber,
-                handler,
-                dead_letter=publisher,
-                dead_letter_topic=dead_letter_topic,
-                max_bytes=max_bytes,
-                consumer_group=group_id,
-            )
-        )
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (consuming, stopping):
-                task.cancel()
-            await asyncio.gather(consuming, stopping, return_exceptions=True)
-        if not consuming.cancelled():
-            consuming.result()  # a handler's error, raised here so that the process exits
-    finally:
-        await subscriber.stop()
-        await publisher.stop()
 
 
 def main() -> int:

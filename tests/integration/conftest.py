@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from stepstream.broker import EmbeddedBroker
 from stepstream.messaging.kafka import KafkaSettings
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[EmbeddedBroker]:
-    embedded = EmbeddedBroker()
-    # A plain process, started from a thread of its own so no test's event loop owns it.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        thread.submit(asyncio.run, embedded.start()).result()
-        try:
-            yield embedded
-        finally:
-            thread.submit(asyncio.run, embedded.stop()).result()
 
 
 @pytest.fixture

@@ -1,50 +1,31 @@
-"""The orders view's fixtures: a session broker (shared with the integration tests' code)
-and the view's database on SQLite and, when it answers, PostgreSQL."""
+"""The orders view's fixtures: the view's database on SQLite and PostgreSQL, and what the
+integration tests provide (broker settings, a topic prefix, an orchestrator store)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from services.common.database import Database, open_database
+from services.common.database import Database
 from services.order_view.repository import DDL
-from tests.integration.conftest import broker, kafka, prefix, store_url
+from tests.databases import postgres_database, sqlite_database
+from tests.integration.conftest import kafka, prefix, store_url
 
-__all__ = ["broker", "kafka", "prefix", "store_url"]
-
-POSTGRES = os.environ.get(
-    "STEPSTREAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+__all__ = ["kafka", "prefix", "store_url"]
 
 
 @pytest.fixture
 async def sqlite_view(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await open_database(
-        f"sqlite:///{tmp_path / 'order-view.db'}", default_schema="order_view", ddl=DDL
-    )
-    yield database
-    await database.close()
+    async with sqlite_database(tmp_path, "order_view", DDL) as database:
+        yield database
 
 
 @pytest.fixture
 async def postgres_view() -> AsyncIterator[Database]:
-    schema = f"ov_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = await asyncpg.connect(POSTGRES)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {POSTGRES} is unreachable: {exc}")
-    database = await open_database(f"{POSTGRES}?schema={schema}", default_schema=schema, ddl=DDL)
-    try:
+    async with postgres_database("ov", DDL) as database:
         yield database
-    finally:
-        await database.close()
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -19,18 +18,6 @@ POSTGRES_URLS = (
     os.environ.get("STEPSTREAM_TEST_POSTGRES_URL")
     or "postgresql://postgres@127.0.0.1:5432/test postgresql://root@127.0.0.1:5432/test"
 ).split()
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[EmbeddedBroker]:
-    embedded = EmbeddedBroker()
-    # A plain process, started from a thread of its own so no test's event loop owns it.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        thread.submit(asyncio.run, embedded.start()).result()
-        try:
-            yield embedded
-        finally:
-            thread.submit(asyncio.run, embedded.stop()).result()
 
 
 def kafka_settings(broker: EmbeddedBroker) -> KafkaSettings:
