@@ -174,3 +174,17 @@ async def test_placing_needs_a_running_stack_and_sensible_numbers(
     assert "--currency must be a 3-letter code" in capsys.readouterr().err
     code, out, _ = await stepstream(capsys, "orders", "list", "--data-dir", str(tmp_path))
     assert (code, out.strip()) == (0, "no orders yet")
+
+
+def test_an_order_is_priced_from_the_shop_unless_a_price_is_given() -> None:
+    from services.catalog import PRODUCTS
+    from stepstream.cli.main import build_parser
+    from stepstream.cli.orders_commands import FALLBACK_UNIT_PRICE, order_document
+
+    def amount(*extra: str) -> int:
+        args = build_parser().parse_args(["orders", "place", "--qty", "2", *extra])
+        return int(order_document(args)["amount"])
+
+    assert amount("--sku", "MUG") == 2 * PRODUCTS["MUG"][0]
+    assert amount("--sku", "MUG", "--unit-price", "250") == 500
+    assert amount("--sku", "NOT-IN-THE-SHOP") == 2 * FALLBACK_UNIT_PRICE

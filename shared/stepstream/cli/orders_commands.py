@@ -60,8 +60,7 @@ def _register_place(actions: Any) -> None:
     place.add_argument(
         "--unit-price",
         type=_whole(0, "--unit-price"),
-        default=1000,
-        help="price of one item in minor units (cents)",
+        help="price of one item in minor units (cents); default: the shop's price for the SKU",
     )
     place.add_argument("--currency", type=_currency, default="eur")
     place.add_argument("--name", default="Ada Lovelace")
@@ -74,12 +73,26 @@ def _register_place(actions: Any) -> None:
     place.set_defaults(handler=_place)
 
 
+# What an item costs when neither the command nor the shop's catalogue says.
+FALLBACK_UNIT_PRICE = 1000
+
+
+def unit_price(args: argparse.Namespace) -> int:
+    if args.unit_price is not None:
+        return int(args.unit_price)
+    from services.catalog import PRODUCTS  # the shop is the application's, not shared code
+
+    price, _stock = PRODUCTS.get(args.sku, (FALLBACK_UNIT_PRICE, 0))
+    return price
+
+
 def order_document(args: argparse.Namespace) -> dict[str, Any]:
     """The order an execution of the fulfilment state machine starts with."""
+    price = unit_price(args)
     return {
         "orderId": args.order_id or f"ord-{uuid.uuid4().hex[:8]}",
-        "items": [{"sku": args.sku, "qty": args.qty, "unitPrice": args.unit_price}],
-        "amount": args.qty * args.unit_price,
+        "items": [{"sku": args.sku, "qty": args.qty, "unitPrice": price}],
+        "amount": args.qty * price,
         "currency": args.currency,
         "paymentMethod": args.card,
         "address": {
