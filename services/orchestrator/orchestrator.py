@@ -14,7 +14,6 @@ import json
 import logging
 import random
 import uuid
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 
 from services.orchestrator import dispatch
 from services.orchestrator.executions import ExecutionRepository, Loaded, UnknownStateMachine
+from services.orchestrator.locks import KeyedLocks
 from stepstream import arns
 from stepstream.asl.history import HistoryEvent, TaskScheduledDetails
 from stepstream.asl.lambda_invoke import task_output
@@ -84,7 +84,7 @@ class Orchestrator:
         self.entropy = SystemEntropy()
         self.repository = ExecutionRepository(store)
         self.appended = asyncio.Event()  # wakes the relay
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
 
     # -- inbound -------------------------------------------------------------------------
 
@@ -166,7 +166,7 @@ class Orchestrator:
         """Start an execution; starting one that exists already changes nothing."""
         name = arns.state_machine_name(request.state_machine)
         arn = arns.execution_arn(name, request.name)
-        async with self._locks[arn]:
+        async with self._locks.hold(arn):
             if await self.store.get_execution(arn) is not None:
                 return arn  # a redelivered start, or a name reused (the client refuses that)
             try:
@@ -185,7 +185,7 @@ class Orchestrator:
 
     async def deliver(self, arn: str, message: Message, *, fired_timer: str | None = None) -> None:
         """Hand `message` to its execution and record the outcome."""
-        async with self._locks[arn]:
+        async with self._locks.hold(arn):
             for _ in range(MAX_CONFLICTS):
                 loaded = await self.repository.load(arn)
                 if loaded is None:
@@ -271,7 +271,7 @@ class Orchestrator:
         count = 0
         running = await self.store.list_executions(status=ExecutionStatus.RUNNING, limit=1_000_000)
         for record in running:
-            async with self._locks[record.execution_arn]:
+            async with self._locks.hold(record.execution_arn):
                 count += await self._republish(record.execution_arn)
         return count
 
