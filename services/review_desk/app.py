@@ -9,14 +9,17 @@ which shares the ticket database with this process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from services.common.database import Database, open_database
 from services.common.running import consume_until, run_service
+from services.review_desk.desk import ReviewDesk
 from services.review_desk.intake import TicketIntake
 from services.review_desk.repository import DDL, DEFAULT_SCHEMA
 from services.review_desk.settings import ReviewDeskSettings
 from stepstream.broker.admin import TopicSpec, ensure_topics
+from stepstream.cli.connect import connect
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics
@@ -43,6 +46,7 @@ async def serve(
         )
         bus = KafkaBus(settings=settings.kafka)
     database = await open_tickets(settings)
+    redelivery = asyncio.create_task(redeliver_periodically(settings, database))
     try:
         log.info("review desk taking tickets from %s", topics.human_review())
         await consume_until(
@@ -55,7 +59,24 @@ async def serve(
             stop=stop,
         )
     finally:
+        redelivery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await redelivery
         await database.close()
+
+
+async def redeliver_periodically(settings: ReviewDeskSettings, database: Database) -> None:
+    """Finish decisions that a desk stopped while sending (see ReviewDesk.redeliver)."""
+    while True:
+        await asyncio.sleep(settings.redelivery_seconds)
+        try:
+            async with connect(None) as client:  # STEPSTREAM_DATA_DIR, or the deployment's env
+                settled = await ReviewDesk(database=database, executions=client).redeliver()
+        except Exception as exc:  # the stack may be starting or gone: try next time
+            log.warning("could not check decisions on their way: %s", exc)
+            continue
+        for ticket in settled:
+            log.info("ticket %s settled after a restart: %s", ticket.ticket_id, ticket.status)
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from services.common.database import Database
@@ -21,6 +21,8 @@ from stepstream.api.errors import ApiError
 
 # What the API answers for a token whose task no longer waits.
 _NOT_PENDING = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+# How long a recorded decision may be on its way before the desk sends it again.
+REDELIVERY_GRACE = timedelta(seconds=30)
 
 
 class ExecutionApi(Protocol):
@@ -163,6 +165,9 @@ class ReviewDesk:
             if exc.code not in _NOT_PENDING:
                 await self._reopen(ticket_id)
                 raise
+            if await self._arrived(ticket, str(chosen)):
+                await self._delivered(ticket_id)  # the desk's redelivery got there first
+                return await self.ticket(ticket_id)
             await self._expire(ticket_id, str(exc))
             raise TaskNoLongerPending(
                 f"ticket {ticket_id}: its task no longer waits for a decision ({exc.message})"
@@ -170,7 +175,58 @@ class ReviewDesk:
         except BaseException:
             await self._reopen(ticket_id)
             raise
+        await self._delivered(ticket_id)
         return await self.ticket(ticket_id)
+
+    async def redeliver(self, *, older_than: timedelta = REDELIVERY_GRACE) -> list[Ticket]:
+        """Finish the decisions a stopped desk recorded but may not have delivered.
+
+        Only tickets decided longer than ``older_than`` ago, so an operator's own send is
+        never raced. The execution's history tells whether the decision arrived; if the
+        task still waits it is sent again; if the task ended some other way, the ticket
+        expires. Returns the tickets it settled.
+        """
+        if self.executions is None:
+            return []
+        async with self.database.transaction() as tx:
+            waiting = await repository.undelivered(tx)
+        cutoff = self.clock() - older_than
+        settled = []
+        for ticket in waiting:
+            if ticket.closed_at is not None and ticket.closed_at > cutoff:
+                continue
+            await self._send_again(ticket)
+            settled.append(await self.ticket(ticket.ticket_id))
+        return settled
+
+    async def _send_again(self, ticket: Ticket) -> None:
+        assert self.executions is not None and ticket.decision is not None
+        output = {
+            "decision": str(ticket.decision),
+            "note": ticket.note or "",
+            "operator": ticket.operator or "",
+        }
+        try:
+            await self.executions.send_task_success(ticket.task_token, json.dumps(output))
+        except ApiError as exc:
+            if exc.code not in _NOT_PENDING:
+                return  # still undeliverable; tried again next time
+            if await self._arrived(ticket, str(ticket.decision)):
+                await self._delivered(ticket.ticket_id)
+            else:
+                await self._expire(ticket.ticket_id, str(exc))
+            return
+        await self._delivered(ticket.ticket_id)
+
+    async def _arrived(self, ticket: Ticket, decision: str) -> bool:
+        """Whether the execution's history shows ``decision`` answering the ticket's task."""
+        assert self.executions is not None
+        history = await self.executions.get_execution_history(ticket.execution_arn)
+        return decision_arrived(history.get("events", []), ticket.task_token, decision)
+
+    async def _delivered(self, ticket_id: str) -> None:
+        async with self.database.transaction() as tx:
+            await repository.delivered(tx, ticket_id)
 
     async def _claim(self, ticket_id: str, decision: Decision, note: str, operator: str) -> Ticket:
         async with self.database.transaction() as tx:
@@ -233,3 +289,22 @@ def summarize(described: dict[str, Any], events: list[dict[str, Any]]) -> Execut
         start_date=described.get("startDate"),
         stop_date=described.get("stopDate"),
     )
+
+
+def decision_arrived(events: list[dict[str, Any]], task_token: str, decision: str) -> bool:
+    """Whether the task scheduled with ``task_token`` succeeded with ``decision``."""
+    scope: str | None = None
+    for event in events:
+        details = event.get("taskScheduledEventDetails") or {}
+        if scope is None:
+            if details.get("taskToken") == task_token:
+                scope = event.get("scope", "")
+            continue
+        if event.get("scope", "") != scope or not event["type"].startswith("Task"):
+            continue
+        if event["type"] in ("TaskFailed", "TaskTimedOut"):
+            return False
+        if event["type"] == "TaskSucceeded":
+            output = json.loads(event["taskSucceededEventDetails"].get("output") or "null")
+            return isinstance(output, dict) and output.get("decision") == decision
+    return False

@@ -1,7 +1,8 @@
 """The review desk's ticket table, in SQL both SQLite and PostgreSQL accept.
 
 A ticket leaves ``open`` only through a conditional update (``... WHERE status = 'open'``),
-so two operators deciding at once cannot both win.
+so two operators deciding at once cannot both win. It stays ``deciding`` until its
+decision has reached the execution, so a desk that stops in between can send it again.
 """
 
 from __future__ import annotations
@@ -91,9 +92,9 @@ async def claim(
     operator: str,
     at: datetime,
 ) -> bool:
-    """Mark an open ticket resolved; False when it was no longer open."""
+    """Record the decision on an open ticket; False when it was no longer open."""
     changed = await tx.execute(
-        "UPDATE review_tickets SET status = 'resolved', decision = ?, note = ?, operator = ?, "
+        "UPDATE review_tickets SET status = 'deciding', decision = ?, note = ?, operator = ?, "
         "closed_at = ? WHERE ticket_id = ? AND status = 'open'",
         str(decision),
         note,
@@ -104,11 +105,29 @@ async def claim(
     return changed > 0
 
 
+async def delivered(tx: Transaction, ticket_id: str) -> None:
+    """The decision reached the execution: the ticket is resolved."""
+    await tx.execute(
+        "UPDATE review_tickets SET status = 'resolved' WHERE ticket_id = ? AND status = 'deciding'",
+        ticket_id,
+    )
+
+
+async def undelivered(tx: Transaction, *, limit: int = 100) -> list[Ticket]:
+    """Tickets whose decision was recorded but not yet known to have arrived."""
+    rows = await tx.fetch_all(
+        f"SELECT {_COLUMNS} FROM review_tickets WHERE status = 'deciding' "
+        "ORDER BY closed_at, ticket_id LIMIT ?",
+        limit,
+    )
+    return [_ticket(row) for row in rows]
+
+
 async def reopen(tx: Transaction, ticket_id: str) -> None:
     """Undo a claim whose decision could not be delivered."""
     await tx.execute(
         "UPDATE review_tickets SET status = 'open', decision = NULL, note = NULL, "
-        "operator = NULL, closed_at = NULL WHERE ticket_id = ? AND status = 'resolved'",
+        "operator = NULL, closed_at = NULL WHERE ticket_id = ? AND status = 'deciding'",
         ticket_id,
     )
 

@@ -20,6 +20,8 @@ from stepstream.messaging.envelope import describe_validation_error
 
 class TicketStatus(StrEnum):
     OPEN = "open"
+    # An operator decided; the decision is on its way to the execution.
+    DECIDING = "deciding"
     RESOLVED = "resolved"
     # The task it answers no longer waits (timed out, or answered some other way).
     EXPIRED = "expired"

@@ -21,6 +21,7 @@ class FakeExecutions:
         self.waiting: set[str] = set()
         self.answers: list[tuple[str, Any]] = []
         self.outage: Exception | None = None
+        self._arns: dict[str, str] = {}
 
     def add(self, arn: str, status: str, entered: list[tuple[str, str]], **extra: Any) -> None:
         """An execution whose history entered ``(state, scope)`` pairs in order."""
@@ -33,6 +34,14 @@ class FakeExecutions:
             }
             for name, scope in entered
         ]
+
+    def schedule(self, arn: str, task_token: str) -> None:
+        """The execution now waits on a task with ``task_token`` (as its history records)."""
+        self.histories[arn].append(
+            {"type": "TaskScheduled", "taskScheduledEventDetails": {"taskToken": task_token}}
+        )
+        self.waiting.add(task_token)
+        self._arns[task_token] = arn
 
     async def describe_execution(self, execution_arn: str) -> dict[str, Any]:
         if execution_arn not in self.descriptions:
@@ -53,4 +62,8 @@ class FakeExecutions:
             raise ApiError("TaskTimedOut", "Task Timed Out: the task no longer waits")
         self.waiting.discard(task_token)
         self.answers.append((task_token, json.loads(output_text)))
+        if task_token in self._arns:
+            self.histories[self._arns[task_token]].append(
+                {"type": "TaskSucceeded", "taskSucceededEventDetails": {"output": output_text}}
+            )
         return {}

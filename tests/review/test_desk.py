@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,7 +47,7 @@ async def desk(sqlite_tickets: Database) -> tuple[ReviewDesk, FakeExecutions]:
         [("ChargePayment", ""), ("BookShipment", ""), ("Inner", "/0"), ("WaitForHumanReview", "")],
         startDate="2026-04-01T09:00:00+00:00",
     )
-    executions.waiting.add("tok-7")
+    executions.schedule(ARN, "tok-7")
     async with sqlite_tickets.transaction() as tx:
         await repository.add(tx, ticket())
     return ReviewDesk(database=sqlite_tickets, executions=executions, clock=lambda: NOW), executions
@@ -168,3 +168,63 @@ async def test_a_ticket_is_shown_without_its_execution_when_that_cannot_be_read(
         ticket().ticket_id
     )
     assert unknown.execution is None and "ExecutionDoesNotExist" in (unknown.unavailable or "")
+
+
+# A desk that stopped after recording a decision and before delivering it.
+
+
+async def _decided_then_stopped(review: ReviewDesk, decision: Decision = Decision.RETRY) -> None:
+    async with review.database.transaction() as tx:
+        await repository.claim(
+            tx, ticket().ticket_id, decision=decision, note="n", operator="ada", at=NOW
+        )
+
+
+def _later(seconds: float) -> datetime:
+    return NOW + timedelta(seconds=seconds)
+
+
+async def test_a_decision_left_on_its_way_is_sent_again(
+    desk: tuple[ReviewDesk, FakeExecutions],
+) -> None:
+    review, executions = desk
+    await _decided_then_stopped(review)
+    review.clock = lambda: _later(60)
+    [settled] = await review.redeliver()
+    assert executions.answers == [("tok-7", {"decision": "retry", "note": "n", "operator": "ada"})]
+    assert settled.status is TicketStatus.RESOLVED
+    assert await review.redeliver() == []
+
+
+async def test_a_decision_that_had_arrived_is_not_sent_twice(
+    desk: tuple[ReviewDesk, FakeExecutions],
+) -> None:
+    review, executions = desk
+    await _decided_then_stopped(review)
+    await executions.send_task_success("tok-7", '{"decision": "retry"}')  # got there, then a crash
+    review.clock = lambda: _later(60)
+    [settled] = await review.redeliver()
+    assert len(executions.answers) == 1
+    assert settled.status is TicketStatus.RESOLVED
+
+
+async def test_a_recent_decision_is_left_to_the_operator_sending_it(
+    desk: tuple[ReviewDesk, FakeExecutions],
+) -> None:
+    review, executions = desk
+    await _decided_then_stopped(review)
+    review.clock = lambda: _later(1)
+    assert await review.redeliver() == []
+    assert executions.answers == []
+    assert (await review.ticket(ticket().ticket_id)).status is TicketStatus.DECIDING
+
+
+async def test_a_task_that_ended_some_other_way_expires_its_ticket(
+    desk: tuple[ReviewDesk, FakeExecutions],
+) -> None:
+    review, executions = desk
+    await _decided_then_stopped(review)
+    executions.waiting.discard("tok-7")  # timed out, say, with no answer from the desk
+    review.clock = lambda: _later(60)
+    [settled] = await review.redeliver()
+    assert settled.status is TicketStatus.EXPIRED and executions.answers == []

@@ -58,8 +58,15 @@ async def test_only_an_open_ticket_can_be_claimed(tickets_db: Database) -> None:
             tx, tid, decision=Decision.FAIL, note="", operator="bob", at=T0
         )
         kept = await repository.get(tx, tid)
+        waiting = await repository.undelivered(tx)
+        await repository.delivered(tx, tid)
+        resolved = await repository.get(tx, tid)
+        after = await repository.undelivered(tx)
     assert (first, second) == (True, False)
-    assert kept is not None and kept.status is TicketStatus.RESOLVED
+    # Claimed, the decision is recorded but not yet known to have reached the execution.
+    assert kept is not None and kept.status is TicketStatus.DECIDING
+    assert [t.ticket_id for t in waiting] == [tid] and after == []
+    assert resolved is not None and resolved.status is TicketStatus.RESOLVED
     assert (kept.decision, kept.note, kept.operator, kept.closed_at) == (
         Decision.RETRY,
         "try again",
