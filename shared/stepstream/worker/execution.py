@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from stepstream.asl import errors
 from stepstream.messaging.contracts import TaskFailedReply, TaskReply, TaskSucceededReply
 from stepstream.worker.context import CommandContext
 
@@ -38,8 +37,13 @@ def unknown_command_reply(command: str, known: list[str]) -> TaskFailedReply:
 
 async def execute(
     handler: CommandHandler, context: CommandContext, *, heartbeat_every: float | None
-) -> TaskReply:
-    """Run ``handler`` within the command's timeout, heartbeating if it asks for it."""
+) -> TaskReply | None:
+    """Run ``handler`` within the command's timeout, heartbeating if it asks for it.
+
+    None when the command's time-out passed: the handler is stopped to free its slot, and
+    the orchestrator, whose timer fired at the same moment, records the time-out itself
+    (TaskTimedOut, as Step Functions does); an answer now would only race it.
+    """
     timeout = context.command.timeout_seconds
     async with _heartbeats(context, heartbeat_every):
         try:
@@ -48,10 +52,8 @@ async def execute(
         except TimeoutError as exc:
             if not deadline.expired():
                 return failure_reply(exc)
-            # The orchestrator has given up on it too; free the slot and say so.
-            return TaskFailedReply(
-                error=errors.TIMEOUT, cause=f"the handler ran longer than {timeout}s"
-            )
+            log.info("command %s ran past its %ss time-out; stopped", context.command_id, timeout)
+            return None
         except Exception as exc:
             log.warning(
                 "command %s (%s) of execution %s failed",

@@ -201,12 +201,14 @@ class Worker:
 
         context = CommandContext(envelope, command, heartbeat)
         handler = self._handlers.get(command.command)
+        reply: TaskReply | None
         if handler is None:
-            reply: TaskReply = unknown_command_reply(command.command, list(self._handlers))
+            reply = unknown_command_reply(command.command, list(self._handlers))
         else:
             every = command.heartbeat_seconds / 2 if command.heartbeat_seconds else None
             reply = await execute(handler, context, heartbeat_every=every)
-        await self._reply(envelope, reply)
+        if reply is not None:
+            await self._reply(envelope, reply)
 
     async def _reply(self, command: Envelope, reply: TaskReply) -> None:
         assert self._publisher is not None
