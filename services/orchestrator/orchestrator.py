@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +33,7 @@ from stepstream.asl.messages import (
     TaskResult,
     TimerFired,
 )
-from stepstream.asl.ports import Clock, SystemClock
+from stepstream.asl.ports import Clock, SystemClock, SystemEntropy
 from stepstream.asl.tokens import InvalidToken, decode_token
 from stepstream.messaging.contracts import TaskFailedReply, TaskHeartbeatReply, TaskSucceededReply
 from stepstream.messaging.dead_letter import PoisonMessage
@@ -57,17 +55,6 @@ from stepstream.store.records import ExecutionRecord, ExecutionStatus
 log = logging.getLogger(__name__)
 
 MAX_CONFLICTS = 5
-
-
-class SystemEntropy:
-    def __init__(self) -> None:
-        self._random = random.SystemRandom()
-
-    def random(self) -> float:
-        return self._random.random()
-
-    def uuid(self) -> str:
-        return str(uuid.uuid4())
 
 
 def _json(value: Any) -> str:

@@ -52,6 +52,19 @@ class VirtualClock:
         self._now += timedelta(seconds=seconds)
 
 
+class SystemEntropy:
+    """The operating system's randomness, for real executions."""
+
+    def __init__(self) -> None:
+        self._random = random.SystemRandom()
+
+    def random(self) -> float:
+        return self._random.random()
+
+    def uuid(self) -> str:
+        return str(uuid.uuid4())
+
+
 class SeededEntropy:
     """Reproducible randomness: the same seed draws the same jitter and the same UUIDs."""
 
