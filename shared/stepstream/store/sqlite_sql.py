@@ -1,6 +1,6 @@
-"""The SQLite store's statements, as plain functions run on the connection's own thread.
+"""The SQLite store's statements, as plain functions of a connection.
 
-A whole append is one function, so it costs one hop to the writer thread and no other
+A whole append is one function, so it runs as one unit on the connection and no other
 coroutine can interleave statements inside its transaction.
 """
 
