@@ -22,4 +22,7 @@ class WorkerSettings(BaseSettings):
     topic_prefix: str = DEFAULT_PREFIX
     # Commands handled at once; more wait in the broker, uncommitted.
     concurrency: int = Field(default=16, ge=1)
+    # How often finished commands' offsets are committed; a crash redelivers at most this
+    # much finished work.
+    commit_interval_seconds: float = Field(default=0.05, gt=0)
     max_message_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
