@@ -8,6 +8,7 @@ key instead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from aiokafka.errors import (  # type: ignore[import-untyped]
     IllegalStateError,
     KafkaError,
 )
+from aiokafka.partitioner import DefaultPartitioner, murmur2  # type: ignore[import-untyped]
 from aiokafka.protocol.group import LeaveGroupRequest  # type: ignore[import-untyped]
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +57,22 @@ def _encode_key(key: str | None) -> bytes | None:
     return None if key is None else key.encode()
 
 
+@functools.lru_cache(maxsize=65_536)
+def _key_hash(key: bytes) -> int:
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def partition_for_key(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """The Java client's partition for ``key`` (murmur2), as aiokafka's default picks it.
+
+    Every message of an execution carries the same key, and aiokafka computes murmur2 in
+    pure Python for each one; remembering recent keys' hashes saves that work.
+    """
+    if key is None:
+        return int(DefaultPartitioner()(key, all_partitions, available))
+    return all_partitions[_key_hash(bytes(key)) % len(all_partitions)]
+
+
 class KafkaPublisher:
     """A ``Publisher`` that waits for every message to be acknowledged by all replicas."""
 
@@ -71,6 +89,7 @@ class KafkaPublisher:
             enable_idempotence=False,
             linger_ms=s.linger_ms,
             request_timeout_ms=s.request_timeout_ms,
+            partitioner=partition_for_key,
         )
         await _start_or_close(producer)
         self._producer = producer
