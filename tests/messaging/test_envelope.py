@@ -170,6 +170,12 @@ def test_numbers_json_cannot_carry_are_refused(number: float) -> None:
         Envelope(kind="k", execution_id="e", payload={"order": {"total": [1.0, number]}})
 
 
+def test_text_that_spells_nan_or_infinity_is_only_text() -> None:
+    payload = {"note": "NaN", "Infinity": ["-Infinity", 1.5]}
+
+    assert Envelope(kind="k", execution_id="e", payload=payload).payload == payload
+
+
 def test_a_nan_on_the_wire_is_refused() -> None:
     assert "cannot represent" in reason(wire(payload=...)[:-1] + b', "payload": {"x": NaN}}')
 
