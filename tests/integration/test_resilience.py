@@ -1,23 +1,28 @@
-"""Crashes and bad input: a killed orchestrator, a broker that comes back empty, poison."""
+"""Crashes, bad input, shared work: a killed orchestrator, two at once, an empty broker, poison."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from stepstream.broker import EmbeddedBroker
+from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.dead_letter import DeadLetter
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber
+from stepstream.messaging.topics import Topics
 from tests.integration.harness import Ledger, System, client_for, eventually, running_system
 from tests.integration.test_orchestration import BINDINGS, PIPELINE, calculator
 
@@ -25,7 +30,12 @@ EXECUTIONS = 30
 
 
 def orchestrator_process(
-    kafka: KafkaSettings, store_url: str, prefix: str
+    kafka: KafkaSettings,
+    store_url: str,
+    prefix: str,
+    *,
+    partitions: int = 1,
+    log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -35,13 +45,16 @@ def orchestrator_process(
         "STEPSTREAM_STORE_URL": store_url,
         "STEPSTREAM_TOPIC_PREFIX": prefix,
         "STEPSTREAM_TIMER_POLL_SECONDS": "0.02",
+        "STEPSTREAM_PARTITIONS": str(partitions),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.orchestrator"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with contextlib.ExitStack() as files:
+        stderr = subprocess.DEVNULL if log is None else files.enter_context(log.open("wb"))
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.orchestrator"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
 
 async def all_finished(
@@ -87,6 +100,41 @@ async def test_an_orchestrator_killed_mid_run_resumes_every_execution_exactly_on
         finally:
             if first.poll() is None:
                 first.kill()
+
+
+async def test_two_orchestrators_share_the_executions_by_partition(
+    kafka: KafkaSettings, store_url: str, prefix: str, tmp_path: Path
+) -> None:
+    topics = Topics(prefix)
+    specs = [TopicSpec(t, partitions=2) for t in (*topics.fixed(), topics.commands("calc"))]
+    await ensure_topics(kafka.bootstrap_servers, specs)
+    logs = [tmp_path / f"orchestrator-{n}.log" for n in range(2)]
+    processes = [
+        orchestrator_process(kafka, store_url, prefix, partitions=2, log=log) for log in logs
+    ]
+    try:
+        async with client_for(kafka, store_url, prefix) as system:
+            await system.register("Calc", PIPELINE, BINDINGS)
+            ledger = Ledger()
+            await calculator(system, ledger)
+            # Keyed by execution, these spread over both partitions of the requests topic.
+            arns = [await system.start("Calc", f"s{i}", {"n": i}) for i in range(EXECUTIONS)]
+            await assert_each_ran_once(system, arns, ledger)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+    owned = [last_assignment(log, topics.requests()) for log in logs]
+    assert sorted(owned, key=sorted) == [{0}, {1}], owned
+
+
+def last_assignment(log: Path, topic: str) -> set[int]:
+    """The partitions of `topic` an orchestrator last said it was given (the client's log)."""
+    assignments = re.findall(r"assigned partitions \{(.*)\} for group", log.read_text())
+    assert assignments, f"no partition assignment in {log}"
+    return {
+        int(n) for n in re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)", assignments[-1])
+    }
 
 
 async def test_a_broker_that_comes_back_empty_loses_no_execution(
