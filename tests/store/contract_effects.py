@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta, timezone
 
 import pytest
@@ -29,6 +30,34 @@ class OutboxContract:
         assert [p.stream_id for p in pending] == ["s1", "s1", "s2"]
         assert [p.recorded_at for p in pending] == [T0, T0, later]
         assert pending[0].id < pending[1].id < pending[2].id
+
+    async def test_an_append_for_the_relay_hands_back_the_rows_it_wrote(
+        self, store: ExecutionStore
+    ) -> None:
+        await store.append("s0", 0, events("A"), outbox=[message("before")])
+        first, second = message("first"), message("second")
+
+        appended = await store.append_for_relay("s1", 0, events("A", "B"), outbox=[first, second])
+
+        assert appended.version == 2
+        assert [p.message for p in appended.outbox] == [first, second]
+        assert list(appended.outbox) == (await store.pending_outbox())[1:]
+
+    async def test_appends_made_together_each_get_their_own_rows(
+        self, store: ExecutionStore
+    ) -> None:
+        streams = [f"s{n}" for n in range(6)]
+
+        appended = await asyncio.gather(
+            *(
+                store.append_for_relay(s, 0, events("A"), outbox=[message(s), message(s + "'")])
+                for s in streams
+            )
+        )
+
+        pending = await store.pending_outbox(limit=100)
+        for stream, result in zip(streams, appended, strict=True):
+            assert list(result.outbox) == [p for p in pending if p.stream_id == stream]
 
     async def test_pending_outbox_honours_its_limit(self, store: ExecutionStore) -> None:
         await store.append(

@@ -16,6 +16,7 @@ from stepstream.store.factory import open_store, store_from_url
 from stepstream.store.memory import InMemoryStore
 from stepstream.store.postgres import PostgresStore
 from stepstream.store.records import (
+    Appended,
     ExecutionRecord,
     ExecutionStatus,
     NewEvent,
@@ -29,6 +30,7 @@ from stepstream.store.sqlite import SQLiteStore
 
 __all__ = [
     "AlreadyProcessed",
+    "Appended",
     "ConcurrencyError",
     "DuplicateExecutionName",
     "ExecutionRecord",

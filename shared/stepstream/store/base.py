@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from stepstream.store.records import (
+    Appended,
     ExecutionRecord,
     ExecutionStatus,
     NewEvent,
@@ -68,6 +69,25 @@ class ExecutionStore(Protocol):
         Raises ConcurrencyError if the stream is elsewhere, DuplicateExecutionName if the
         index already has another execution with that state machine and name,
         AlreadyProcessed if a message id was recorded before; each writes nothing.
+        """
+        ...
+
+    async def append_for_relay(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> Appended:
+        """``append``, also returning the outbox rows it wrote, as ``pending_outbox`` would.
+
+        The appender can then publish them at once instead of reading them back, and
+        ``pending_outbox`` is left for what no live appender will publish.
         """
         ...
 

@@ -31,6 +31,7 @@ from stepstream.store.prepare import (
     utc_now,
 )
 from stepstream.store.records import (
+    Appended,
     ExecutionRecord,
     ExecutionStatus,
     NewEvent,
@@ -89,7 +90,7 @@ class InMemoryStore(AsyncContextStore):
         if not self._open:
             raise StoreNotOpen("InMemoryStore")
 
-    async def append(
+    async def append_for_relay(
         self,
         stream_id: str,
         expected_version: int,
@@ -100,7 +101,7 @@ class InMemoryStore(AsyncContextStore):
         timers_cleared: Sequence[str] = (),
         execution: ExecutionRecord | None = None,
         processed: Sequence[str] = (),
-    ) -> int:
+    ) -> Appended:
         self._check_open()
         prepared = prepare_append(
             stream_id,
@@ -115,8 +116,31 @@ class InMemoryStore(AsyncContextStore):
         # Every check runs before the first write, and nothing here awaits, so an
         # append is atomic with respect to every other coroutine.
         self._check_append(prepared)
-        self._write(prepared, self._now())
-        return prepared.new_version
+        return self._write(prepared, self._now())
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> int:
+        appended = await self.append_for_relay(
+            stream_id,
+            expected_version,
+            events,
+            outbox=outbox,
+            timers_set=timers_set,
+            timers_cleared=timers_cleared,
+            execution=execution,
+            processed=processed,
+        )
+        return appended.version
 
     def _check_append(self, p: PreparedAppend) -> None:
         actual = len(self._streams.get(p.stream_id, ()))
@@ -144,14 +168,15 @@ class InMemoryStore(AsyncContextStore):
             if same_name and arn != record.execution_arn:
                 raise DuplicateExecutionName(record.state_machine_name, record.name, arn)
 
-    def _write(self, p: PreparedAppend, now: datetime) -> None:
+    def _write(self, p: PreparedAppend, now: datetime) -> Appended:
         rows = self._streams.setdefault(p.stream_id, [])
         rows.extend(_Row(e.type, e.data_json, now) for e in p.events)
+        written = []
         for message in p.outbox:
             self._last_outbox_id += 1
-            self._outbox[self._last_outbox_id] = PendingMessage(
-                self._last_outbox_id, p.stream_id, message, now
-            )
+            pending = PendingMessage(self._last_outbox_id, p.stream_id, message, now)
+            self._outbox[self._last_outbox_id] = pending
+            written.append(pending)
         for timer_id in p.timers_cleared:
             row = self._timers.get(timer_id)
             if row is not None and row.stream_id == p.stream_id:
@@ -161,6 +186,7 @@ class InMemoryStore(AsyncContextStore):
         if p.execution is not None:
             self._executions[p.execution.execution_arn] = (p.stream_id, p.execution)
         self._processed.update(p.processed)
+        return Appended(p.new_version, tuple(written))
 
     async def read(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
         self._check_open()

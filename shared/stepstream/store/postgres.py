@@ -35,6 +35,7 @@ from stepstream.store.prepare import (
     utc_now,
 )
 from stepstream.store.records import (
+    Appended,
     ExecutionRecord,
     ExecutionStatus,
     NewEvent,
@@ -130,6 +131,30 @@ class PostgresStore(AsyncContextStore):
         execution: ExecutionRecord | None = None,
         processed: Sequence[str] = (),
     ) -> int:
+        appended = await self.append_for_relay(
+            stream_id,
+            expected_version,
+            events,
+            outbox=outbox,
+            timers_set=timers_set,
+            timers_cleared=timers_cleared,
+            execution=execution,
+            processed=processed,
+        )
+        return appended.version
+
+    async def append_for_relay(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> Appended:
         prepared = prepare_append(
             stream_id,
             expected_version,
@@ -142,7 +167,7 @@ class PostgresStore(AsyncContextStore):
         )
         async with self._checked_pool().acquire() as conn:
             try:
-                await self._append_on(conn, prepared, self._now())
+                written = await self._append_on(conn, prepared, self._now())
             except asyncpg.UniqueViolationError as exc:
                 record = prepared.execution
                 if record is None or exc.constraint_name != _NAME_KEY:
@@ -151,19 +176,19 @@ class PostgresStore(AsyncContextStore):
                 machine, name = record.state_machine_name, record.name
                 arn = await sql.existing_execution_named(conn, machine, name)
                 raise DuplicateExecutionName(machine, name, arn or "?") from None
-        return prepared.new_version
+        return Appended(prepared.new_version, written)
 
     @staticmethod
-    async def _append_on(conn: Any, p: PreparedAppend, now: datetime) -> None:
+    async def _append_on(conn: Any, p: PreparedAppend, now: datetime) -> tuple[PendingMessage, ...]:
         if not (p.processed or p.timers_set or p.timers_cleared or p.execution):
-            await sql.write_core(conn, p, now)  # one statement is its own transaction
-            return
+            return await sql.write_core(conn, p, now)  # one statement is its own transaction
         async with conn.transaction():
-            await sql.write_core(conn, p, now)
+            written = await sql.write_core(conn, p, now)
             await sql.record_processed(conn, p, now)
             await sql.write_timers(conn, p)
             if p.execution is not None:
                 await sql.upsert_execution(conn, p.stream_id, p.execution)
+        return written
 
     async def read(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
         check_text(stream_id, "stream_id")

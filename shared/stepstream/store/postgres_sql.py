@@ -52,22 +52,26 @@ new_messages AS (
         AS u(t, k, v, h, n)
     WHERE EXISTS (SELECT FROM moved)
     ORDER BY n
+    RETURNING id
 )
-SELECT count(*) FROM moved
+SELECT (SELECT count(*) FROM moved), ARRAY(SELECT id FROM new_messages ORDER BY id)
 """
 
 
-async def write_core(conn: Connection, p: PreparedAppend, now: datetime) -> None:
+async def write_core(
+    conn: Connection, p: PreparedAppend, now: datetime
+) -> tuple[PendingMessage, ...]:
     """Move the stream to its new version and write its events and outbox, in one statement.
 
     Everything hangs on the stream's row: the UPDATE (or first INSERT) locks it until
     commit, so a racing appender waits, then finds the version moved and matches
     nothing, and a statement that matches nothing writes nothing. One statement is also
     one round trip, and on its own (no other effects) it needs no explicit transaction.
-    Outbox ids are drawn in the order the caller gave the messages (ORDER BY n).
+    Outbox ids are drawn in the order the caller gave the messages (ORDER BY n); the
+    written rows are returned in that order.
     """
     move = _START_STREAM if p.expected_version == 0 else _MOVE_STREAM
-    moved = await conn.fetchval(
+    moved, ids = await conn.fetchrow(
         _WRITE_CORE.format(move=move),
         p.stream_id,
         p.expected_version,
@@ -85,6 +89,10 @@ async def write_core(conn: Connection, p: PreparedAppend, now: datetime) -> None
             "SELECT version FROM streams WHERE stream_id = $1", p.stream_id
         )
         raise ConcurrencyError(p.stream_id, p.expected_version, actual or 0)
+    return tuple(
+        PendingMessage(id_, p.stream_id, message, now)
+        for id_, message in zip(ids, p.outbox, strict=True)
+    )
 
 
 async def record_processed(conn: Connection, p: PreparedAppend, now: datetime) -> None:

@@ -63,6 +63,14 @@ class PendingMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Appended:
+    """What one append wrote: the stream's new version and its outbox rows, in order."""
+
+    version: int
+    outbox: tuple[PendingMessage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Timer:
     """A durable timer owned by one stream; ``timer_id`` is unique store-wide."""
 

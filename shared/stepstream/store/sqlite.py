@@ -37,6 +37,7 @@ from stepstream.store.prepare import (
     utc_now,
 )
 from stepstream.store.records import (
+    Appended,
     ExecutionRecord,
     ExecutionStatus,
     NewEvent,
@@ -53,7 +54,7 @@ T = TypeVar("T")
 # Bounds how long one transaction holds the write lock when appends pile up.
 _MAX_BATCH = 256
 
-_Pending = tuple[PreparedAppend, datetime, "asyncio.Future[int]"]
+_Pending = tuple[PreparedAppend, datetime, "asyncio.Future[Appended]"]
 
 
 class _Connection:
@@ -160,6 +161,30 @@ class SQLiteStore(AsyncContextStore):
         execution: ExecutionRecord | None = None,
         processed: Sequence[str] = (),
     ) -> int:
+        appended = await self.append_for_relay(
+            stream_id,
+            expected_version,
+            events,
+            outbox=outbox,
+            timers_set=timers_set,
+            timers_cleared=timers_cleared,
+            execution=execution,
+            processed=processed,
+        )
+        return appended.version
+
+    async def append_for_relay(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> Appended:
         prepared = prepare_append(
             stream_id,
             expected_version,
@@ -172,7 +197,7 @@ class SQLiteStore(AsyncContextStore):
         )
         if self._writer is None:
             raise StoreNotOpen("SQLiteStore")
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         self._queue.append((prepared, self._now(), done))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
@@ -204,7 +229,7 @@ class SQLiteStore(AsyncContextStore):
             # A caller that stopped waiting still had its append committed (or refused).
             if done.done():
                 continue
-            if isinstance(outcome, int):
+            if isinstance(outcome, Appended):
                 done.set_result(outcome)
             else:
                 done.set_exception(outcome)

@@ -29,6 +29,7 @@ from stepstream.store.prepare import (
     to_micros,
 )
 from stepstream.store.records import (
+    Appended,
     ExecutionRecord,
     ExecutionStatus,
     OutboxMessage,
@@ -59,7 +60,7 @@ def stream_version(conn: sqlite3.Connection, stream_id: str) -> int:
 
 def append_batch(
     conn: sqlite3.Connection, batch: Sequence[tuple[PreparedAppend, datetime]]
-) -> list[int | StoreError | ValueError]:
+) -> list[Appended | StoreError | ValueError]:
     """Run several appends in one transaction, each all-or-nothing on its own.
 
     This is group commit: appends that queued up while the previous batch was being
@@ -68,18 +69,16 @@ def append_batch(
     each sees the ones before it (two racers in one batch: the second is refused).
     An unexpected database error undoes the whole batch and is raised to all of it.
     """
-    outcomes: list[int | StoreError | ValueError] = []
+    outcomes: list[Appended | StoreError | ValueError] = []
     with write_transaction(conn):
         for prepared, now in batch:
             conn.execute("SAVEPOINT append")
             try:
                 _check(conn, prepared)
-                _write(conn, prepared, to_micros(now))
+                outcomes.append(_write(conn, prepared, now))
             except (StoreError, ValueError) as refused:
                 conn.execute("ROLLBACK TO append")
                 outcomes.append(refused)
-            else:
-                outcomes.append(prepared.new_version)
             conn.execute("RELEASE append")
     return outcomes
 
@@ -130,7 +129,8 @@ def _check_execution(conn: sqlite3.Connection, stream_id: str, record: Execution
         raise DuplicateExecutionName(record.state_machine_name, record.name, clash[0])
 
 
-def _write(conn: sqlite3.Connection, p: PreparedAppend, now: int) -> None:
+def _write(conn: sqlite3.Connection, p: PreparedAppend, recorded_at: datetime) -> Appended:
+    now = to_micros(recorded_at)
     sid, base = p.stream_id, p.expected_version
     conn.executemany(
         "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
@@ -141,8 +141,7 @@ def _write(conn: sqlite3.Connection, p: PreparedAppend, now: int) -> None:
         "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
         (sid, p.new_version),
     )
-    if p.outbox:
-        _write_outbox(conn, p, now)
+    written = _write_outbox(conn, p, recorded_at) if p.outbox else ()
     if p.timers_cleared or p.timers_set:
         _write_timers(conn, p)
     if p.execution is not None:
@@ -152,14 +151,24 @@ def _write(conn: sqlite3.Connection, p: PreparedAppend, now: int) -> None:
             "INSERT INTO processed_messages VALUES (?, ?, ?)",
             [(message_id, sid, now) for message_id in p.processed],
         )
+    return Appended(p.new_version, written)
 
 
-def _write_outbox(conn: sqlite3.Connection, p: PreparedAppend, now: int) -> None:
-    sid = p.stream_id
+def _write_outbox(
+    conn: sqlite3.Connection, p: PreparedAppend, recorded_at: datetime
+) -> tuple[PendingMessage, ...]:
+    sid, now = p.stream_id, to_micros(recorded_at)
     conn.executemany(
         "INSERT INTO outbox (stream_id, topic, key, value, headers, recorded_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(sid, m.topic, m.key, m.value, encode_headers(m.headers), now) for m in p.outbox],
+    )
+    # The rows got consecutive ids: this connection holds the write lock, and
+    # AUTOINCREMENT hands out the next ids in insertion order.
+    last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+    first = last - len(p.outbox) + 1
+    return tuple(
+        PendingMessage(first + i, sid, message, recorded_at) for i, message in enumerate(p.outbox)
     )
 
 
