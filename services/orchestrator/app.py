@@ -83,7 +83,6 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
     topics = Topics(settings.topic_prefix)
     store = await open_store(settings.store_url)
     clock = SystemClock()
-    orchestrator = Orchestrator(store=store, topics=topics, clock=clock)
     specs = await topic_specs(store, topics, settings.partitions)
     await ensure_topics(kafka.bootstrap_servers, specs)
     bus = KafkaBus(settings=kafka)
@@ -93,7 +92,8 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
     )
     await publisher.start()
     await subscriber.start()
-    relay = OutboxRelay(store=store, publisher=publisher, wake=orchestrator.appended)
+    relay = OutboxRelay(store=store, publisher=publisher, clock=clock.now)
+    orchestrator = Orchestrator(store=store, topics=topics, clock=clock, relay=relay.submit)
     loops = [
         asyncio.create_task(
             Intake(

@@ -9,9 +9,9 @@ is replayed and the message handled again.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +50,7 @@ from stepstream.messaging.requests import (
 from stepstream.messaging.topics import Topics
 from stepstream.store.base import ExecutionStore
 from stepstream.store.errors import ConcurrencyError, DuplicateExecutionName
-from stepstream.store.records import ExecutionRecord, ExecutionStatus
+from stepstream.store.records import Appended, ExecutionRecord, ExecutionStatus, PendingMessage
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,23 @@ def _json(value: Any) -> str:
 
 class Orchestrator:
     def __init__(
-        self, *, store: ExecutionStore, topics: Topics, clock: Clock | None = None
+        self,
+        *,
+        store: ExecutionStore,
+        topics: Topics,
+        clock: Clock | None = None,
+        relay: Callable[[Sequence[PendingMessage]], None] | None = None,
     ) -> None:
+        """`relay` receives the outbox rows of every committed append, to publish them.
+
+        Without one, the rows wait in the store for whoever reads ``pending_outbox``.
+        """
         self.store = store
         self.topics = topics
         self.clock: Clock = clock or SystemClock()
         self.entropy = SystemEntropy()
         self.repository = ExecutionRepository(store)
-        self.appended = asyncio.Event()  # wakes the relay
+        self._relay = relay
         self._locks = KeyedLocks()
 
     # -- inbound -------------------------------------------------------------------------
@@ -207,7 +216,7 @@ class Orchestrator:
         arn = execution.state.execution_arn
         writes = dispatch.plan(loaded, decision, self.topics, fired_timer)
         try:
-            await self.store.append(
+            appended = await self.store.append_for_relay(
                 arn,
                 expected_version,
                 writes.events,
@@ -220,7 +229,7 @@ class Orchestrator:
             self.repository.forget(arn)
             raise
         self.repository.remember(loaded)
-        self.appended.set()
+        self._hand_to_relay(appended)
         for answer in writes.immediate:
             version = execution.version
             follow = execution.handle(answer, clock=self.clock, entropy=self.entropy)
@@ -288,9 +297,15 @@ class Orchestrator:
                 )
             )
         writes = dispatch.plan(loaded, Decision([], effects), self.topics)
-        await self.store.append(arn, loaded.execution.version, [], outbox=writes.outbox)
-        self.appended.set()
+        appended = await self.store.append_for_relay(
+            arn, loaded.execution.version, [], outbox=writes.outbox
+        )
+        self._hand_to_relay(appended)
         return len(effects)
+
+    def _hand_to_relay(self, appended: Appended) -> None:
+        if self._relay is not None:
+            self._relay(appended.outbox)
 
     async def fire_due_timers(self, now: datetime, limit: int = 200) -> int:
         """Deliver every timer due by `now`; returns how many fired."""

@@ -1,5 +1,13 @@
 """The outbox relay: publishes what appends committed, in order, then marks it published.
 
+The orchestrator hands the relay the outbox rows of each append it commits, so they are
+published at once, in commit order, without being read back. The store is still the
+truth: rows that no live process is going to publish (those of an orchestrator that
+died, or of one whose publishing failed) are found by a sweep of ``pending_outbox``
+that takes only rows older than a grace period, leaving young rows to the replica that
+wrote them. Several replicas therefore do not publish each other's messages, except
+the rows a replica leaves behind.
+
 A crash between publishing and marking publishes a message twice; every consumer is
 idempotent (workers on the idempotency key, the orchestrator on the pending task), so
 at-least-once is enough.
@@ -10,11 +18,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from stepstream.messaging.bus import Outgoing, Publisher
 from stepstream.store.base import ExecutionStore
+from stepstream.store.records import PendingMessage
 
 log = logging.getLogger(__name__)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class OutboxRelay:
@@ -23,41 +39,100 @@ class OutboxRelay:
         *,
         store: ExecutionStore,
         publisher: Publisher,
-        wake: asyncio.Event,
         batch_size: int = 500,
-        idle_seconds: float = 0.05,
+        sweep_seconds: float = 1.0,
+        grace_seconds: float = 3.0,
+        retry_seconds: float = 0.5,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.store = store
         self.publisher = publisher
-        self.wake = wake
         self.batch_size = batch_size
-        self.idle_seconds = idle_seconds
+        self.sweep_seconds = sweep_seconds
+        self.grace = timedelta(seconds=grace_seconds)
+        self.retry_seconds = retry_seconds
+        self.clock = clock
         self.published = 0
+        self._queue: deque[PendingMessage] = deque()
+        self._queued_ids: set[int] = set()
+        self._wake = asyncio.Event()
+        # After a failed publish, rows up to this id are swept whatever their age: they
+        # were this relay's to publish, and nobody else will before the grace is over.
+        self._catch_up_to: int | None = None
 
-    async def relay_once(self) -> int:
-        """Publish one batch of pending messages; returns how many."""
-        pending = await self.store.pending_outbox(self.batch_size)
-        if not pending:
+    def submit(self, rows: Sequence[PendingMessage]) -> None:
+        """Publish these committed outbox rows soon, after those submitted before."""
+        if rows:
+            self._queue.extend(rows)
+            self._queued_ids.update(p.id for p in rows)
+            self._wake.set()
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    async def relay_submitted(self) -> int:
+        """Publish one batch of submitted rows; returns how many."""
+        batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+        if not batch:
             return 0
+        self._queued_ids.difference_update(p.id for p in batch)
+        try:
+            await self._publish(batch)
+        except Exception:
+            # Everything not yet published is in the store: hand it all to the sweep, so
+            # that one execution's messages still go out in order.
+            newest = max(p.id for p in (*batch, *self._queue))
+            self._queue.clear()
+            self._queued_ids.clear()
+            self._catch_up_to = max(newest, self._catch_up_to or 0)
+            raise
+        return len(batch)
+
+    async def sweep(self) -> int:
+        """Publish one batch of rows nobody else will: past the grace, or left to catch up."""
+        cutoff = self.clock() - self.grace
+        catch_up = self._catch_up_to or 0
+        pending = await self.store.pending_outbox(self.batch_size)
+        due = [
+            p
+            for p in pending
+            if p.id not in self._queued_ids and (p.recorded_at <= cutoff or p.id <= catch_up)
+        ]
+        if due:
+            await self._publish(due)
+        # Rows come lowest id first: a short page, or one that went past the mark, held
+        # every row up to it.
+        if len(pending) < self.batch_size or (pending and pending[-1].id > catch_up):
+            self._catch_up_to = None
+        return len(due)
+
+    async def _publish(self, rows: list[PendingMessage]) -> None:
         await self.publisher.publish_batch(
             [
                 Outgoing(p.message.topic, p.message.key, p.message.value, p.message.headers)
-                for p in pending
+                for p in rows
             ]
         )
-        await self.store.mark_published([p.id for p in pending])
-        self.published += len(pending)
-        return len(pending)
+        await self.store.mark_published([p.id for p in rows])
+        self.published += len(rows)
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time()  # at start: what an earlier incarnation left behind
         while True:
-            self.wake.clear()
+            self._wake.clear()
             try:
-                sent = await self.relay_once()
+                if self._catch_up_to is not None or loop.time() >= next_sweep:
+                    next_sweep = loop.time() + self.sweep_seconds
+                    while await self.sweep() == self.batch_size:
+                        pass  # a backlog: the next page is due too
+                while await self.relay_submitted():
+                    pass
             except Exception:
                 log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(self.retry_seconds)
                 continue
-            if sent < self.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.idle_seconds)
+            timeout = max(0.0, next_sweep - loop.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
