@@ -77,6 +77,22 @@ async def append(store: InMemoryStore, stream: str, version: int, *values: bytes
     await store.append(stream, version, [], outbox=[OutboxMessage("t", v, b"k") for v in values])
 
 
+async def submit(store: InMemoryStore, relay: OutboxRelay, *values: bytes) -> None:
+    """An append by the relay's own orchestrator, one row per value, handed to the relay."""
+    for value in values:
+        appended = await store.append_for_relay(
+            "s", 0, [], outbox=[OutboxMessage("t", value, b"k")]
+        )
+        relay.submit(appended.outbox)
+
+
+async def fail_once(relay: OutboxRelay, publisher: FlakyPublisher) -> None:
+    publisher.down = True
+    with pytest.raises(ConnectionError):
+        await relay.relay_submitted()
+    publisher.down = False
+
+
 async def test_submitted_rows_are_published_in_order_and_leave_the_outbox(
     store: InMemoryStore, publisher: FakePublisher, bus: FakeBus, clock: Clock
 ) -> None:
@@ -124,8 +140,7 @@ async def test_a_row_waiting_in_the_relay_is_not_also_swept(
     store: InMemoryStore, publisher: FakePublisher, bus: FakeBus, clock: Clock
 ) -> None:
     relay = relay_for(store, publisher, clock)
-    mine = await store.append_for_relay("s", 0, [], outbox=[OutboxMessage("t", b"m", b"k")])
-    relay.submit(mine.outbox)
+    await submit(store, relay, b"m")
     clock.advance(10)
 
     assert await relay.sweep() == 0
@@ -138,19 +153,12 @@ async def test_after_a_failed_publish_the_rows_go_out_from_the_store_in_order(
     store: InMemoryStore, publisher: FlakyPublisher, bus: FakeBus, clock: Clock
 ) -> None:
     relay = relay_for(store, publisher, clock)
-    for value in (b"1", b"2", b"3"):
-        appended = await store.append_for_relay(
-            "s", 0, [], outbox=[OutboxMessage("t", value, b"k")]
-        )
-        relay.submit(appended.outbox)
+    await submit(store, relay, b"1", b"2", b"3")
     relay.batch_size = 1
-    publisher.down = True
 
-    with pytest.raises(ConnectionError):
-        await relay.relay_submitted()
+    await fail_once(relay, publisher)
 
     assert relay.queued == 0  # nothing may overtake the failed row
-    publisher.down = False
     while await relay.sweep():
         pass
     assert values(bus) == [b"1", b"2", b"3"]  # at once, without waiting out the grace
@@ -161,12 +169,8 @@ async def test_catching_up_ends_with_the_rows_it_was_owed(
     store: InMemoryStore, publisher: FlakyPublisher, bus: FakeBus, clock: Clock
 ) -> None:
     relay = relay_for(store, publisher, clock)
-    mine = await store.append_for_relay("s", 0, [], outbox=[OutboxMessage("t", b"mine", b"k")])
-    relay.submit(mine.outbox)
-    publisher.down = True
-    with pytest.raises(ConnectionError):
-        await relay.relay_submitted()
-    publisher.down = False
+    await submit(store, relay, b"mine")
+    await fail_once(relay, publisher)
     await append(store, "theirs", 0, b"theirs")  # young, and another process's
 
     assert await relay.sweep() == 1

@@ -13,6 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from stepstream.store.prepare import PreparedAppend, prepare_append
 from stepstream.store.records import (
     Appended,
     ExecutionRecord,
@@ -151,8 +152,12 @@ class ExecutionStore(Protocol):
         ...
 
 
-class AsyncContextStore:
-    """Gives a store ``async with``: open on entry, close on exit."""
+class StoreBase:
+    """What every backend shares: ``async with``, and both appends over one primitive.
+
+    A backend implements ``_append_prepared``: write one checked and encoded append
+    atomically, or raise what ``append`` documents.
+    """
 
     async def open(self) -> None:
         raise NotImplementedError
@@ -171,3 +176,55 @@ class AsyncContextStore:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    async def _append_prepared(self, prepared: PreparedAppend) -> Appended:
+        raise NotImplementedError
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> int:
+        return (
+            await self.append_for_relay(
+                stream_id,
+                expected_version,
+                events,
+                outbox=outbox,
+                timers_set=timers_set,
+                timers_cleared=timers_cleared,
+                execution=execution,
+                processed=processed,
+            )
+        ).version
+
+    async def append_for_relay(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+        processed: Sequence[str] = (),
+    ) -> Appended:
+        prepared = prepare_append(
+            stream_id,
+            expected_version,
+            events,
+            outbox=outbox,
+            timers_set=timers_set,
+            timers_cleared=timers_cleared,
+            execution=execution,
+            processed=processed,
+        )
+        return await self._append_prepared(prepared)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from stepstream.store.base import AsyncContextStore
+from stepstream.store.base import StoreBase
 from stepstream.store.errors import (
     AlreadyProcessed,
     ConcurrencyError,
@@ -26,7 +26,6 @@ from stepstream.store.prepare import (
     check_text,
     check_version,
     decode_object,
-    prepare_append,
     prepare_state_machine,
     utc_now,
 )
@@ -34,8 +33,6 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
-    NewEvent,
-    OutboxMessage,
     PendingMessage,
     StateMachineRecord,
     StoredEvent,
@@ -63,7 +60,7 @@ class _MachineRow:
     fingerprint: str
 
 
-class InMemoryStore(AsyncContextStore):
+class InMemoryStore(StoreBase):
     """A store that lives as long as the object; ``clock`` stamps what it records."""
 
     def __init__(self, *, clock: Callable[[], datetime] = utc_now) -> None:
@@ -90,57 +87,12 @@ class InMemoryStore(AsyncContextStore):
         if not self._open:
             raise StoreNotOpen("InMemoryStore")
 
-    async def append_for_relay(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> Appended:
+    async def _append_prepared(self, prepared: PreparedAppend) -> Appended:
         self._check_open()
-        prepared = prepare_append(
-            stream_id,
-            expected_version,
-            events,
-            outbox=outbox,
-            timers_set=timers_set,
-            timers_cleared=timers_cleared,
-            execution=execution,
-            processed=processed,
-        )
         # Every check runs before the first write, and nothing here awaits, so an
         # append is atomic with respect to every other coroutine.
         self._check_append(prepared)
         return self._write(prepared, self._now())
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> int:
-        appended = await self.append_for_relay(
-            stream_id,
-            expected_version,
-            events,
-            outbox=outbox,
-            timers_set=timers_set,
-            timers_cleared=timers_cleared,
-            execution=execution,
-            processed=processed,
-        )
-        return appended.version
 
     def _check_append(self, p: PreparedAppend) -> None:
         actual = len(self._streams.get(p.stream_id, ()))

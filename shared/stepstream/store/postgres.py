@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 
 from stepstream.store import postgres_sql as sql
-from stepstream.store.base import AsyncContextStore
+from stepstream.store.base import StoreBase
 from stepstream.store.errors import DuplicateExecutionName, StoreError, StoreNotOpen
 from stepstream.store.postgres_schema import (
     SCHEMA_LOCK_KEY,
@@ -30,7 +30,6 @@ from stepstream.store.prepare import (
     check_status,
     check_text,
     check_version,
-    prepare_append,
     prepare_state_machine,
     utc_now,
 )
@@ -38,8 +37,6 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
-    NewEvent,
-    OutboxMessage,
     PendingMessage,
     StateMachineRecord,
     StoredEvent,
@@ -50,7 +47,7 @@ _NAME_KEY = "executions_machine_name_key"
 _REGISTRY_ATTEMPTS = 5
 
 
-class PostgresStore(AsyncContextStore):
+class PostgresStore(StoreBase):
     """An execution store in schema ``schema`` of the database at ``dsn``.
 
     ``dsn`` is anything asyncpg accepts (``postgresql://user@host:5432/db``).
@@ -119,52 +116,7 @@ class PostgresStore(AsyncContextStore):
     def _now(self) -> datetime:
         return aware_utc(self._clock(), "the store's clock")
 
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> int:
-        appended = await self.append_for_relay(
-            stream_id,
-            expected_version,
-            events,
-            outbox=outbox,
-            timers_set=timers_set,
-            timers_cleared=timers_cleared,
-            execution=execution,
-            processed=processed,
-        )
-        return appended.version
-
-    async def append_for_relay(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> Appended:
-        prepared = prepare_append(
-            stream_id,
-            expected_version,
-            events,
-            outbox=outbox,
-            timers_set=timers_set,
-            timers_cleared=timers_cleared,
-            execution=execution,
-            processed=processed,
-        )
+    async def _append_prepared(self, prepared: PreparedAppend) -> Appended:
         async with self._checked_pool().acquire() as conn:
             try:
                 written = await self._append_on(conn, prepared, self._now())

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from stepstream.store import sqlite_sql as sql
-from stepstream.store.base import AsyncContextStore
+from stepstream.store.base import StoreBase
 from stepstream.store.errors import StoreNotOpen
 from stepstream.store.prepare import (
     PreparedAppend,
@@ -32,7 +32,6 @@ from stepstream.store.prepare import (
     check_status,
     check_text,
     check_version,
-    prepare_append,
     prepare_state_machine,
     utc_now,
 )
@@ -40,8 +39,6 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
-    NewEvent,
-    OutboxMessage,
     PendingMessage,
     StateMachineRecord,
     StoredEvent,
@@ -78,7 +75,7 @@ class _Connection:
             conn.close()
 
 
-class SQLiteStore(AsyncContextStore):
+class SQLiteStore(StoreBase):
     """An execution store in the SQLite file at ``path`` (created if missing)."""
 
     def __init__(
@@ -149,52 +146,7 @@ class SQLiteStore(AsyncContextStore):
     def _now(self) -> datetime:
         return aware_utc(self._clock(), "the store's clock")
 
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> int:
-        appended = await self.append_for_relay(
-            stream_id,
-            expected_version,
-            events,
-            outbox=outbox,
-            timers_set=timers_set,
-            timers_cleared=timers_cleared,
-            execution=execution,
-            processed=processed,
-        )
-        return appended.version
-
-    async def append_for_relay(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> Appended:
-        prepared = prepare_append(
-            stream_id,
-            expected_version,
-            events,
-            outbox=outbox,
-            timers_set=timers_set,
-            timers_cleared=timers_cleared,
-            execution=execution,
-            processed=processed,
-        )
+    async def _append_prepared(self, prepared: PreparedAppend) -> Appended:
         if self._writer is None:
             raise StoreNotOpen("SQLiteStore")
         done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
