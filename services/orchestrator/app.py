@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,10 +50,15 @@ async def topic_specs(store: ExecutionStore, topics: Topics, partitions: int) ->
     return [TopicSpec(name, partitions=partitions) for name in sorted(names)]
 
 
-async def fire_timers(orchestrator: Orchestrator, clock: Clock, poll_seconds: float) -> None:
+async def fire_timers(
+    orchestrator: Orchestrator,
+    clock: Clock,
+    poll_seconds: float,
+    owns: Callable[[str], bool] | None = None,
+) -> None:
     while True:
         try:
-            fired = await orchestrator.fire_due_timers(clock.now())
+            fired = await orchestrator.fire_due_timers(clock.now(), owns=owns)
         except Exception:
             log.exception("timer loop failed; retrying")
             fired = 0
@@ -106,7 +111,14 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
             ).run()
         ),
         asyncio.create_task(relay.run()),
-        asyncio.create_task(fire_timers(orchestrator, clock, settings.timer_poll_seconds)),
+        asyncio.create_task(
+            fire_timers(
+                orchestrator,
+                clock,
+                settings.timer_poll_seconds,
+                owns=lambda arn: subscriber.owns_key(topics.requests(), arn.encode()),
+            )
+        ),
         asyncio.create_task(
             watch_broker(
                 kafka.bootstrap_servers, specs, orchestrator, settings.broker_check_seconds

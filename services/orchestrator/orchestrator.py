@@ -307,13 +307,22 @@ class Orchestrator:
         if self._relay is not None:
             self._relay(appended.outbox)
 
-    async def fire_due_timers(self, now: datetime, limit: int = 200) -> int:
-        """Deliver every timer due by `now`; returns how many fired."""
-        due = await self.store.due_timers(now, limit)
-        for timer in due:
+    async def fire_due_timers(
+        self, now: datetime, limit: int = 200, *, owns: Callable[[str], bool] | None = None
+    ) -> int:
+        """Deliver the timers due by `now`; returns how many fired.
+
+        With `owns`, only those of executions it accepts (by ARN): each orchestrator
+        replica fires the timers of the executions whose messages it receives.
+        """
+        fired = 0
+        for timer in await self.store.due_timers(now, limit):
+            if owns is not None and not owns(timer.stream_id):
+                continue
             await self.deliver(
                 timer.stream_id,
                 TimerFired(timer.payload["timer_id"]),
                 fired_timer=timer.payload["timer_id"],
             )
-        return len(due)
+            fired += 1
+        return fired

@@ -233,6 +233,23 @@ async def test_members_of_one_group_share_the_partitions(
     assert not {r.partition for r in a.records} & {r.partition for r in b.records}
 
 
+async def test_a_member_owns_the_keys_whose_records_it_receives(
+    under_test: BusUnderTest, publish: Publish, subscribers: Subscribe
+) -> None:
+    topic, group = await under_test.topic(partitions=4), unique("g")
+    first, second = await asyncio.gather(subscribers(topic, group), subscribers(topic, group))
+
+    async with collecting(first) as a, collecting(second) as b:
+        for n in range(40):
+            await publish(topic, f"exec-{n}", f"m{n}".encode())
+        await eventually(lambda: len(a.records) + len(b.records) >= 40)
+
+    for member, other, got in ((first, second, a), (second, first, b)):
+        keys = [record.key for record in got.records if record.key is not None]
+        assert keys and all(member.owns_key(topic, key) for key in keys)
+        assert not any(other.owns_key(topic, key) for key in keys)
+
+
 async def test_a_stopped_subscriber_cannot_commit(
     under_test: BusUnderTest, publish: Publish, subscribers: Subscribe
 ) -> None:

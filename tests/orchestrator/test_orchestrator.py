@@ -161,6 +161,24 @@ async def test_a_retry_waits_on_a_durable_timer(store: InMemoryStore) -> None:
     assert await store.all_timers() == []
 
 
+async def test_a_replica_fires_only_the_timers_of_executions_it_owns(
+    store: InMemoryStore,
+) -> None:
+    clock = VirtualClock()
+    orch = orchestrator(store, clock)
+    await start(orch)
+    [(_, charge)] = await drain(store)
+    await orch.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
+    [(_, ship)] = await drain(store)
+    await orch.handle_envelope(reply(ship, TaskFailedReply.KIND, {"error": "Flaky", "cause": ""}))
+    clock.advance(3)
+
+    assert await orch.fire_due_timers(clock.now(), owns=lambda arn: arn != ARN) == 0
+    assert len(await store.all_timers()) == 1  # left to the replica that owns the execution
+    assert await orch.fire_due_timers(clock.now(), owns=lambda arn: arn == ARN) == 1
+    assert await store.all_timers() == []
+
+
 async def test_an_unknown_failure_waits_for_a_human_with_a_token(store: InMemoryStore) -> None:
     orch = orchestrator(store)
     await start(orch)

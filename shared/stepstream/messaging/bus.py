@@ -82,6 +82,14 @@ class Subscriber(Protocol):
         """
         ...
 
+    def owns_key(self, topic: str, key: bytes) -> bool:
+        """Whether the partition of ``topic`` that ``key`` goes to is this member's now.
+
+        Work that no message starts (a timer falling due) is done by the member that
+        would receive the execution's messages, so that group members do not repeat it.
+        """
+        ...
+
 
 class Lifecycle(Protocol):
     async def start(self) -> None: ...

@@ -71,6 +71,10 @@ class FakeBus:
         """How many partitions ``topic`` has."""
         return len(self._logs[topic])
 
+    def partition_for(self, topic: str, key: bytes) -> int:
+        """The partition of ``topic`` that messages keyed ``key`` go to."""
+        return zlib.crc32(key) % len(self._logs[topic])
+
     def _append(
         self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
     ) -> None:
@@ -82,7 +86,7 @@ class FakeBus:
             self._round_robin += 1
             partition = self._round_robin % len(log)
         else:
-            partition = zlib.crc32(key) % len(log)
+            partition = self.partition_for(topic, key)
         record = Record(topic, partition, len(log[partition]), key, value, tuple(headers))
         log[partition].append(record)
         self._published[topic].append(record)
@@ -202,6 +206,11 @@ class FakeSubscriber:
             yield record
             # Let other tasks run between records, as a network client would.
             await asyncio.sleep(0)
+
+    def owns_key(self, topic: str, key: bytes) -> bool:
+        if topic not in self._bus._logs:
+            return False
+        return (topic, self._bus.partition_for(topic, key)) in self._positions
 
     async def commit(self, record: Record) -> None:
         where = (record.topic, record.partition)

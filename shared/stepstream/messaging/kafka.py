@@ -14,6 +14,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.coordinator.assignors.range import (  # type: ignore[import-untyped]
+    RangePartitionAssignor,
+)
 from aiokafka.errors import (  # type: ignore[import-untyped]
     CommitFailedError,
     ConsumerStoppedError,
@@ -156,6 +159,9 @@ class KafkaSubscriber:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=s.fetch_max_wait_ms,
+            # Range gives each member the same partition numbers of every topic, so the
+            # requests and the replies of one execution reach the same orchestrator.
+            partition_assignment_strategy=(RangePartitionAssignor,),
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
             request_timeout_ms=s.request_timeout_ms,
@@ -194,6 +200,16 @@ class KafkaSubscriber:
                 value=message.value if message.value is not None else b"",
                 headers=tuple(message.headers or ()),
             )
+
+    def owns_key(self, topic: str, key: bytes) -> bool:
+        consumer = self._consumer
+        if consumer is None:
+            return False
+        partitions = sorted(consumer.partitions_for_topic(topic) or ())
+        if not partitions:
+            return False
+        partition = partition_for_key(key, partitions, partitions)
+        return TopicPartition(topic, partition) in consumer.assignment()
 
     async def commit(self, record: Record) -> None:
         consumer = self._consumer
