@@ -138,9 +138,8 @@ async def test_a_duplicate_reply_changes_nothing(store: InMemoryStore) -> None:
     assert len(await drain(store)) == 1  # only the Ship command, once
 
 
-async def test_a_retry_waits_on_a_durable_timer(store: InMemoryStore) -> None:
-    clock = VirtualClock()
-    orch = orchestrator(store, clock)
+async def ship_fails_once(store: InMemoryStore, orch: Orchestrator) -> Envelope:
+    """Charge succeeds and Ship fails with a retried error; returns the Ship command."""
     await start(orch)
     [(_, charge)] = await drain(store)
     await orch.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
@@ -148,6 +147,12 @@ async def test_a_retry_waits_on_a_durable_timer(store: InMemoryStore) -> None:
     await orch.handle_envelope(
         reply(ship, TaskFailedReply.KIND, {"error": "Flaky", "cause": "try again"})
     )
+    return ship
+
+
+async def test_a_retry_waits_on_a_durable_timer(store: InMemoryStore) -> None:
+    clock = VirtualClock()
+    ship = await ship_fails_once(store, orchestrator(store, clock))
     assert await drain(store) == []
     [timer] = await store.all_timers()
     assert timer.due_at == clock.now() + timedelta(seconds=3)
@@ -166,11 +171,7 @@ async def test_a_replica_fires_only_the_timers_of_executions_it_owns(
 ) -> None:
     clock = VirtualClock()
     orch = orchestrator(store, clock)
-    await start(orch)
-    [(_, charge)] = await drain(store)
-    await orch.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
-    [(_, ship)] = await drain(store)
-    await orch.handle_envelope(reply(ship, TaskFailedReply.KIND, {"error": "Flaky", "cause": ""}))
+    await ship_fails_once(store, orch)
     clock.advance(3)
 
     assert await orch.fire_due_timers(clock.now(), owns=lambda arn: arn != ARN) == 0
