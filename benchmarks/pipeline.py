@@ -49,6 +49,7 @@ from stepstream.worker import CommandContext, Worker, WorkerSettings  # noqa: E4
 
 FETCH_WAIT_MS = 5
 WARMUP = 20
+IDLE_SECONDS = 2.0
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -117,13 +118,34 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_ms_per_order: dict[str, float]
+    # CPU each process burns with nothing to do (consumers polling the broker), in cores.
+    idle_cores: dict[str, float]
+
+    def busy_ms_per_order(self) -> float:
+        """CPU per order above what the processes burn idle over the same time."""
+        idle_ms = 1000 * sum(self.idle_cores.values()) / self.rate
+        return sum(self.cpu_ms_per_order.values()) - idle_ms
 
 
-def summary(latencies: list[float], elapsed: float, cpu: CpuMeter) -> Result:
+async def idle_cores(
+    pids: dict[str, int | None], seconds: float = IDLE_SECONDS
+) -> dict[str, float]:
+    """CPU per second of each process while no order is in flight."""
+    meter = CpuMeter(pids)
+    meter.begin()
+    await asyncio.sleep(seconds)
+    meter.end()
+    return {name: spent / seconds for name, spent in meter.spent.items()}
+
+
+def summary(
+    latencies: list[float], elapsed: float, cpu: CpuMeter, idle: dict[str, float]
+) -> Result:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     per_order = {name: 1000 * spent / len(ordered) for name, spent in cpu.spent.items()}
-    return Result(len(ordered) / elapsed, statistics.median(ordered) * 1000, p99 * 1000, per_order)
+    rate = len(ordered) / elapsed
+    return Result(rate, statistics.median(ordered) * 1000, p99 * 1000, per_order, idle)
 
 
 async def run_stepstream(
@@ -191,9 +213,9 @@ async def run_stepstream(
     watcher = asyncio.create_task(watch())
     try:
         await driver.run(list(range(WARMUP)), place)  # every group joins, every path runs once
-        cpu = CpuMeter(
-            {"broker": broker_pid, "orchestrator": orchestrator.pid, "workers and driver": None}
-        )
+        pids = {"broker": broker_pid, "orchestrator": orchestrator.pid, "workers and driver": None}
+        idle = await idle_cores(pids)
+        cpu = CpuMeter(pids)
         cpu.begin()
         elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
         cpu.end()
@@ -206,7 +228,7 @@ async def run_stepstream(
         await history.stop()
         await publisher.stop()
         await store.close()
-    return summary(driver.latencies, elapsed, cpu)
+    return summary(driver.latencies, elapsed, cpu, idle)
 
 
 async def run_ceiling(
@@ -264,7 +286,9 @@ async def run_ceiling(
     tasks = [asyncio.create_task(bare_worker(t)) for t in commands] + [asyncio.create_task(relay())]
     try:
         await driver.run(list(range(WARMUP)), place)
-        cpu = CpuMeter({"broker": broker_pid, "relay and workers": None})
+        pids = {"broker": broker_pid, "relay and workers": None}
+        idle = await idle_cores(pids)
+        cpu = CpuMeter(pids)
         cpu.begin()
         elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
         cpu.end()
@@ -273,7 +297,7 @@ async def run_ceiling(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await producer.stop()
-    return summary(driver.latencies, elapsed, cpu)
+    return summary(driver.latencies, elapsed, cpu, idle)
 
 
 async def main() -> None:
@@ -305,6 +329,10 @@ async def main() -> None:
     for label, result in runs:
         parts = ", ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms_per_order.items())
         print(f"  {label}: {parts}")
+    print("CPU burnt idle (cores), by process, and CPU ms per order above it:")
+    for label, result in runs:
+        parts = ", ".join(f"{name} {cores:.2f}" for name, cores in result.idle_cores.items())
+        print(f"  {label}: {parts}; above idle {result.busy_ms_per_order():.2f} ms/order")
 
 
 if __name__ == "__main__":
