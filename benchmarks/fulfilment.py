@@ -18,13 +18,12 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pipeline import WARMUP, Driver, run_ceiling, summary  # noqa: E402
+from pipeline import WARMUP, CpuMeter, Driver, Result, run_ceiling, summary  # noqa: E402
 
 from services.demo.orders import order_document  # noqa: E402
 from stepstream.cli.stack_commands import stack_options  # noqa: E402
@@ -35,7 +34,7 @@ from stepstream.messaging.topics import Topics  # noqa: E402
 from stepstream.stack.up import Stack  # noqa: E402
 
 
-async def run_fulfilment(stack: Stack, orders: int, concurrency: int) -> tuple[float, float, float]:
+async def run_fulfilment(stack: Stack, orders: int, concurrency: int) -> Result:
     topics = Topics(stack.options.topic_prefix)
     kafka = KafkaSettings(bootstrap_servers=stack.broker.bootstrap_servers)
     history = KafkaSubscriber(
@@ -66,12 +65,15 @@ async def run_fulfilment(stack: Stack, orders: int, concurrency: int) -> tuple[f
     watcher = asyncio.create_task(watch())
     try:
         await driver.run(list(range(WARMUP)), place)
+        cpu = CpuMeter({})  # the stack's processes are many; only rates are compared here
+        cpu.begin()
         elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
+        cpu.end()
     finally:
         watcher.cancel()
         await history.stop()
         await publisher.stop()
-    return summary(driver.latencies, elapsed)
+    return summary(driver.latencies, elapsed, cpu, {})
 
 
 async def main() -> None:
@@ -83,10 +85,10 @@ async def main() -> None:
     options = stack_options(folder, log_to_files=True)
     # Enough stock for every order the run places.
     options.env["STEPSTREAM_INITIAL_STOCK"] = json.dumps({"MUG": 10**6, "TEE": 10**6})
-    results: dict[str, Any] = {}
+    results: dict[str, Result] = {}
     async with Stack(options) as stack:
         results["ceiling"] = await run_ceiling(
-            stack.broker.bootstrap_servers, args.orders, args.concurrency
+            stack.broker.bootstrap_servers, stack.broker.pid, args.orders, args.concurrency
         )
         results["fulfilment"] = await run_fulfilment(stack, args.orders, args.concurrency)
     print(
@@ -98,11 +100,10 @@ async def main() -> None:
         ("bare aiokafka relay (reference)", "ceiling"),
         ("fulfilment saga, whole stack", "fulfilment"),
     ):
-        rate, p50, p99 = results[key]
-        print(f"{label:34} {rate:10.1f} {p50:9.1f} {p99:9.1f}")
-    print(
-        f"fulfilment / reference throughput: {results['fulfilment'][0] / results['ceiling'][0]:.3f}"
-    )
+        r = results[key]
+        print(f"{label:34} {r.rate:10.1f} {r.p50_ms:9.1f} {r.p99_ms:9.1f}")
+    ratio = results["fulfilment"].rate / results["ceiling"].rate
+    print(f"fulfilment / reference throughput: {ratio:.3f}")
 
 
 if __name__ == "__main__":
