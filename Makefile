@@ -34,5 +34,6 @@ test: lint
 
 bench: setup
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/orchestrator.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/fulfilment.py
