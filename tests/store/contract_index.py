@@ -12,6 +12,7 @@ from stepstream.store import (
     ExecutionRecord,
     ExecutionStatus,
     ExecutionStore,
+    ListPosition,
     OwnedByAnotherStream,
 )
 
@@ -59,6 +60,37 @@ class ExecutionIndexContract:
         assert names(await store.list_executions("Fulfilment", ExecutionStatus.RUNNING)) == ["a"]
         assert names(await store.list_executions(limit=1)) == ["b"]
         assert await store.list_executions("NoSuchMachine") == []
+
+    async def test_pages_follow_one_another_without_gaps_or_repeats(
+        self, store: ExecutionStore
+    ) -> None:
+        # Two pairs started at the same moment: the ARN orders each pair.
+        starts = {"a": 1, "b": 2, "c": 2, "d": 3, "e": 3, "f": 4, "g": 0}
+        for i, (name, started) in enumerate(starts.items()):
+            row = execution(arn(name), started=started)
+            await store.append(f"s{i}", 0, events("ExecutionStarted"), execution=row)
+
+        pages: list[list[str]] = []
+        after: ListPosition | None = None
+        while page := await store.list_executions(limit=2, after=after):
+            pages.append([r.name for r in page])
+            after = ListPosition.after(page[-1])
+
+        assert pages == [["f", "d"], ["e", "b"], ["c", "a"], ["g"]]
+
+    async def test_a_page_keeps_the_filters(self, store: ExecutionStore) -> None:
+        for i, name in enumerate("abcd"):
+            status = ExecutionStatus.SUCCEEDED if name in "bd" else ExecutionStatus.RUNNING
+            output = "{}" if status is ExecutionStatus.SUCCEEDED else None
+            row = execution(arn(name), started=i, status=status, output=output)
+            await store.append(f"s{i}", 0, events("ExecutionStarted"), execution=row)
+        [first] = await store.list_executions(status=ExecutionStatus.RUNNING, limit=1)
+
+        rest = await store.list_executions(
+            status=ExecutionStatus.RUNNING, after=ListPosition.after(first)
+        )
+
+        assert (first.name, [r.name for r in rest]) == ("c", ["a"])
 
     async def test_an_unknown_status_filter_is_refused(self, store: ExecutionStore) -> None:
         with pytest.raises(ValueError, match="status 'DONE' is not one of"):

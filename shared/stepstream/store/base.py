@@ -18,6 +18,7 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
+    ListPosition,
     NewEvent,
     OutboxMessage,
     PendingMessage,
@@ -125,8 +126,14 @@ class ExecutionStore(Protocol):
         state_machine_name: str | None = None,
         status: ExecutionStatus | None = None,
         limit: int = 100,
+        *,
+        after: ListPosition | None = None,
     ) -> list[ExecutionRecord]:
-        """Executions, newest start first, optionally of one machine and one status."""
+        """Executions, newest start first, optionally of one machine and one status.
+
+        With ``after`` (where the previous page ended), the page that follows: paging is
+        by (start date, ARN), so executions started meanwhile do not shift it.
+        """
         ...
 
     async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:

@@ -33,6 +33,7 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
+    ListPosition,
     PendingMessage,
     StateMachineRecord,
     StoredEvent,
@@ -188,6 +189,8 @@ class InMemoryStore(StoreBase):
         state_machine_name: str | None = None,
         status: ExecutionStatus | None = None,
         limit: int = 100,
+        *,
+        after: ListPosition | None = None,
     ) -> list[ExecutionRecord]:
         self._check_open()
         check_limit(limit)
@@ -197,6 +200,7 @@ class InMemoryStore(StoreBase):
             for _, record in self._executions.values()
             if state_machine_name in (None, record.state_machine_name)
             and wanted in (None, record.status)
+            and (after is None or _comes_after(record, after))
         ]
         records.sort(key=lambda r: r.execution_arn)
         records.sort(key=lambda r: r.start_date, reverse=True)
@@ -233,3 +237,10 @@ class InMemoryStore(StoreBase):
         self._check_open()
         check_text(message_id, "message_id")
         return message_id in self._processed
+
+
+def _comes_after(record: ExecutionRecord, mark: ListPosition) -> bool:
+    """Whether ``record`` lists after ``mark``: newest start first, then by ARN."""
+    if record.start_date != mark.start_date:
+        return record.start_date < mark.start_date
+    return record.execution_arn > mark.execution_arn

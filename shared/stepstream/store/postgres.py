@@ -37,6 +37,7 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
+    ListPosition,
     PendingMessage,
     StateMachineRecord,
     StoredEvent,
@@ -181,11 +182,13 @@ class PostgresStore(StoreBase):
         state_machine_name: str | None = None,
         status: ExecutionStatus | None = None,
         limit: int = 100,
+        *,
+        after: ListPosition | None = None,
     ) -> list[ExecutionRecord]:
         wanted = None if status is None else check_status(status, "status")
         check_limit(limit)
         async with self._checked_pool().acquire() as conn:
-            return await sql.list_executions(conn, state_machine_name, wanted, limit)
+            return await sql.list_executions(conn, state_machine_name, wanted, limit, after)
 
     async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:
         p = prepare_state_machine(name, definition, bindings)

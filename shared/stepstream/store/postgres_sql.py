@@ -20,6 +20,7 @@ from stepstream.store.prepare import PreparedAppend, decode_headers, decode_obje
 from stepstream.store.records import (
     ExecutionRecord,
     ExecutionStatus,
+    ListPosition,
     OutboxMessage,
     PendingMessage,
     StateMachineRecord,
@@ -230,16 +231,24 @@ def execution_from_row(row: Any) -> ExecutionRecord:
 
 
 async def list_executions(
-    conn: Connection, machine: str | None, status: ExecutionStatus | None, limit: int
+    conn: Connection,
+    machine: str | None,
+    status: ExecutionStatus | None,
+    limit: int,
+    after: ListPosition | None = None,
 ) -> list[ExecutionRecord]:
     rows = await conn.fetch(
         f"SELECT {EXECUTION_COLUMNS} FROM executions "
         "WHERE ($1::text IS NULL OR state_machine_name = $1) "
         "AND ($2::text IS NULL OR status = $2) "
+        "AND ($4::timestamptz IS NULL "
+        "OR start_date < $4 OR (start_date = $4 AND execution_arn > $5)) "
         "ORDER BY start_date DESC, execution_arn LIMIT $3",
         machine,
         None if status is None else status.value,
         limit,
+        None if after is None else after.start_date,
+        None if after is None else after.execution_arn,
     )
     return [execution_from_row(row) for row in rows]
 

@@ -101,6 +101,18 @@ class ExecutionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ListPosition:
+    """Where a page of executions ended; the next page starts after it."""
+
+    start_date: datetime
+    execution_arn: str
+
+    @classmethod
+    def after(cls, record: ExecutionRecord) -> ListPosition:
+        return cls(record.start_date, record.execution_arn)
+
+
+@dataclass(frozen=True, slots=True)
 class StateMachineRecord:
     """One version of a registered state machine; definition and bindings are JSON text."""
 

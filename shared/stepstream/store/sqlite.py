@@ -39,6 +39,7 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
+    ListPosition,
     PendingMessage,
     StateMachineRecord,
     StoredEvent,
@@ -216,11 +217,19 @@ class SQLiteStore(StoreBase):
         state_machine_name: str | None = None,
         status: ExecutionStatus | None = None,
         limit: int = 100,
+        *,
+        after: ListPosition | None = None,
     ) -> list[ExecutionRecord]:
         wanted = None if status is None else check_status(status, "status")
         check_limit(limit)
         return await self._read(
-            partial(sql.list_executions, machine=state_machine_name, status=wanted, limit=limit)
+            partial(
+                sql.list_executions,
+                machine=state_machine_name,
+                status=wanted,
+                limit=limit,
+                after=after,
+            )
         )
 
     async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:

@@ -32,6 +32,7 @@ from stepstream.store.records import (
     Appended,
     ExecutionRecord,
     ExecutionStatus,
+    ListPosition,
     OutboxMessage,
     PendingMessage,
     StateMachineRecord,
@@ -291,10 +292,18 @@ def get_execution(conn: sqlite3.Connection, arn: str) -> ExecutionRecord | None:
 
 
 def list_executions(
-    conn: sqlite3.Connection, machine: str | None, status: ExecutionStatus | None, limit: int
+    conn: sqlite3.Connection,
+    machine: str | None,
+    status: ExecutionStatus | None,
+    limit: int,
+    after: ListPosition | None = None,
 ) -> list[ExecutionRecord]:
     where: list[str] = []
     args: list[Any] = []
+    if after is not None:
+        where.append("(start_date < ? OR (start_date = ? AND execution_arn > ?))")
+        mark = to_micros(after.start_date)
+        args += [mark, mark, after.execution_arn]
     if machine is not None:
         where.append("state_machine_name = ?")
         args.append(machine)
