@@ -50,7 +50,13 @@ from stepstream.messaging.requests import (
 from stepstream.messaging.topics import Topics
 from stepstream.store.base import ExecutionStore
 from stepstream.store.errors import ConcurrencyError, DuplicateExecutionName
-from stepstream.store.records import Appended, ExecutionRecord, ExecutionStatus, PendingMessage
+from stepstream.store.records import (
+    Appended,
+    ExecutionRecord,
+    ExecutionStatus,
+    ListPosition,
+    PendingMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -265,10 +271,14 @@ class Orchestrator:
         is answered again without doing the work twice.
         """
         count = 0
-        running = await self.store.list_executions(status=ExecutionStatus.RUNNING, limit=1_000_000)
-        for record in running:
-            async with self._locks.hold(record.execution_arn):
-                count += await self._republish(record.execution_arn)
+        after: ListPosition | None = None
+        while page := await self.store.list_executions(
+            status=ExecutionStatus.RUNNING, limit=500, after=after
+        ):
+            for record in page:
+                async with self._locks.hold(record.execution_arn):
+                    count += await self._republish(record.execution_arn)
+            after = ListPosition.after(page[-1])
         return count
 
     async def _republish(self, arn: str) -> int:

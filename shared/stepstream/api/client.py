@@ -15,6 +15,7 @@ from typing import Any
 from stepstream import arns
 from stepstream.api import shapes
 from stepstream.api.errors import ApiError
+from stepstream.api.paging import decode_next_token, encode_next_token
 from stepstream.asl.execution import Execution, TaskNotPending
 from stepstream.asl.history import HistoryEvent
 from stepstream.asl.machine import load_machine
@@ -33,7 +34,7 @@ from stepstream.messaging.requests import (
 )
 from stepstream.messaging.topics import Topics
 from stepstream.store.base import ExecutionStore
-from stepstream.store.records import ExecutionRecord, ExecutionStatus
+from stepstream.store.records import ExecutionRecord, ExecutionStatus, ListPosition
 
 
 def _parse_json(text: str, code: str, what: str) -> Any:
@@ -142,15 +143,27 @@ class StepStreamClient:
         return {"events": events[::-1] if reverse else events}
 
     async def list_executions(
-        self, state_machine: str | None = None, status: str | None = None, limit: int = 100
+        self,
+        state_machine: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        next_token: str | None = None,
     ) -> dict[str, Any]:
+        """One page of executions, newest first; ``nextToken`` is there when more follow."""
         try:
             wanted = ExecutionStatus(status) if status else None
         except ValueError:
             raise ApiError("InvalidArguments", f"unknown status {status!r}") from None
+        if not 1 <= limit <= 1000:
+            raise ApiError("InvalidArguments", f"maxResults must be 1 to 1000, not {limit}")
         machine = arns.state_machine_name(state_machine) if state_machine else None
-        records = await self.store.list_executions(machine, wanted, limit)
-        return {"executions": [shapes.execution_summary(r) for r in records]}
+        after = decode_next_token(next_token) if next_token else None
+        records = await self.store.list_executions(machine, wanted, limit + 1, after=after)
+        page = records[:limit]
+        listing: dict[str, Any] = {"executions": [shapes.execution_summary(r) for r in page]}
+        if len(records) > limit:
+            listing["nextToken"] = encode_next_token(ListPosition.after(page[-1]))
+        return listing
 
     async def stop_execution(
         self, execution_arn: str, error: str | None = None, cause: str | None = None

@@ -56,8 +56,9 @@ COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]], Cal
             (("state_machine",), {"nargs": "?"}),
             (("--status",), {}),
             (("--max-results",), {"type": int, "default": 100}),
+            (("--next-token",), {"help": "the nextToken of the previous page"}),
         ],
-        lambda c, a: c.list_executions(a.state_machine, a.status, a.max_results),
+        lambda c, a: c.list_executions(a.state_machine, a.status, a.max_results, a.next_token),
     ),
     "stop-execution": (
         "abort a running execution",
