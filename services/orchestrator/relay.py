@@ -20,17 +20,14 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from stepstream.messaging.bus import Outgoing, Publisher
 from stepstream.store.base import ExecutionStore
+from stepstream.store.prepare import utc_now
 from stepstream.store.records import PendingMessage
 
 log = logging.getLogger(__name__)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class OutboxRelay:
@@ -43,7 +40,7 @@ class OutboxRelay:
         sweep_seconds: float = 1.0,
         grace_seconds: float = 3.0,
         retry_seconds: float = 0.5,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
         self.publisher = publisher
