@@ -244,3 +244,45 @@ async def test_stats_count_each_outcome_of_a_healthy_carrier(
     assert {name: n for name, n in stats["outcomes"].items() if n} == expected
     assert stats["faults_injected"] == {}
     assert stats["bookings_made"] == 1
+
+
+async def cancel_by_key(client: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await client.post("/v1/cancellations", json={"idempotency_key": key})
+
+
+async def test_a_booking_is_cancelled_by_the_idempotency_key_that_booked_it(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    booked = (await book(client, shipment_body("order-9"), key="order-9")).json()
+
+    first = await cancel_by_key(client, "order-9")
+    again = await cancel_by_key(client, "order-9")
+
+    assert first.status_code == again.status_code == 200
+    assert first.json()["shipment_id"] == booked["shipment_id"]
+    assert first.json()["status"] == "cancelled"
+    assert again.json() == first.json()
+    stats = (await admin.get("/_admin/stats")).json()
+    assert (stats["bookings_made"], stats["cancelled"]) == (1, 1)
+
+
+async def test_cancelling_a_key_that_booked_nothing_is_a_404_and_voids_the_key(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    response = await cancel_by_key(client, "order-never-booked")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "shipment_not_found"
+    # A booking still on its way when the cancel came must not book afterwards.
+    late = await book(client, shipment_body("order-never-booked"), key="order-never-booked")
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "idempotency_key_cancelled"
+    assert await all_shipments(admin) == []
+    assert (await cancel_by_key(client, "order-never-booked")).status_code == 404
+
+
+async def test_a_cancellation_needs_a_key(client: httpx.AsyncClient) -> None:
+    for body in ({}, {"idempotency_key": ""}, {"idempotency_key": "k", "extra": 1}):
+        response = await client.post("/v1/cancellations", json=body)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid_request"

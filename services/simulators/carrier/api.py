@@ -1,4 +1,9 @@
-"""The carrier's REST API: book, look up, cancel and label shipments."""
+"""The carrier's REST API: book, look up, cancel and label shipments.
+
+A client that never heard back from a booking (a time-out, a garbled answer) does not
+know the shipment's id; it cancels by the Idempotency-Key it booked with instead, through
+``POST /v1/cancellations``.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from .addresses import rejection_reason
-from .ledger import IdempotencyConflict, ShipmentNotFound
-from .models import Shipment, ShipmentRequest
+from .ledger import IdempotencyConflict, KeyCancelled, ShipmentNotFound
+from .models import CancellationRequest, Shipment, ShipmentRequest
 from .responses import json_error, validation_error
 from .state import STATE
 
@@ -45,6 +50,9 @@ async def create_shipment(request: web.Request) -> web.Response:
     except IdempotencyConflict:
         message = f"{IDEMPOTENCY_HEADER} {key!r} was already used with a different request body"
         return json_error(409, "idempotency_conflict", message)
+    except KeyCancelled:
+        message = f"{IDEMPOTENCY_HEADER} {key!r} was cancelled before it booked anything"
+        return json_error(409, "idempotency_key_cancelled", message)
     response = _shipment_response(booking.shipment, status=200 if booking.replayed else 201)
     if booking.replayed:
         response.headers[REPLAYED_HEADER] = "true"
@@ -73,6 +81,25 @@ async def cancel_shipment(request: web.Request) -> web.Response:
     return _shipment_response(request.app[STATE].ledger.cancel(found.shipment_id))
 
 
+async def cancel_by_key(request: web.Request) -> web.Response:
+    """``POST /v1/cancellations``: cancel what an Idempotency-Key booked; idempotent.
+
+    200 with the (cancelled) shipment that key booked; 404 ``shipment_not_found`` when it
+    booked nothing, after which a booking with that key answers 409
+    ``idempotency_key_cancelled`` and books nothing.
+    """
+    try:
+        body = CancellationRequest.model_validate_json(await request.read())
+    except ValidationError as exc:
+        return validation_error(400, "invalid_request", exc)
+    try:
+        shipment = request.app[STATE].ledger.cancel_by_key(body.idempotency_key)
+    except ShipmentNotFound:
+        message = f"{IDEMPOTENCY_HEADER} {body.idempotency_key!r} booked no shipment"
+        return json_error(404, "shipment_not_found", message)
+    return _shipment_response(shipment)
+
+
 async def get_label(request: web.Request) -> web.Response:
     """``GET /v1/shipments/{shipment_id}/label``: a plain-text shipping label."""
     found = _shipment_or_404(request)
@@ -96,4 +123,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/shipments", create_shipment, name=CREATE_ROUTE)
     app.router.add_get("/v1/shipments/{shipment_id}", get_shipment)
     app.router.add_post("/v1/shipments/{shipment_id}/cancel", cancel_shipment)
+    app.router.add_post("/v1/cancellations", cancel_by_key)
     app.router.add_get("/v1/shipments/{shipment_id}/label", get_label)

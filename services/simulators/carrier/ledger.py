@@ -32,7 +32,11 @@ class IdempotencyConflict(Exception):
 
 
 class ShipmentNotFound(Exception):
-    """No shipment has that id."""
+    """No shipment has that id, or the idempotency key booked none."""
+
+
+class KeyCancelled(Exception):
+    """The idempotency key was cancelled before it booked anything; it books nothing now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,7 @@ class ShipmentLedger:
         self._now = now or (lambda: datetime.now(UTC))
         self._shipments: dict[str, Shipment] = {}
         self._by_key: dict[str, tuple[str, str]] = {}
+        self._voided_keys: set[str] = set()
         # A random start keeps tracking numbers of two simulator runs apart.
         self._serial = secrets.randbelow(50_000_000)
 
@@ -58,8 +63,11 @@ class ShipmentLedger:
     ) -> Booking:
         """Book a shipment, or return the one this idempotency key booked before.
 
-        Raises IdempotencyConflict when the key was used with a different body.
+        Raises IdempotencyConflict when the key was used with a different body, and
+        KeyCancelled when it was cancelled before it booked anything.
         """
+        if idempotency_key is not None and idempotency_key in self._voided_keys:
+            raise KeyCancelled(idempotency_key)
         fingerprint = request.fingerprint()
         if idempotency_key is not None and idempotency_key in self._by_key:
             known_fingerprint, shipment_id = self._by_key[idempotency_key]
@@ -88,6 +96,18 @@ class ShipmentLedger:
         )
         self._shipments[shipment_id] = cancelled
         return cancelled
+
+    def cancel_by_key(self, idempotency_key: str) -> Shipment:
+        """Cancel the shipment ``idempotency_key`` booked, as often as asked.
+
+        A key that booked nothing raises ShipmentNotFound and is voided, so a booking with
+        it still on its way (the client gave up on it) cannot book after its cancellation.
+        """
+        known = self._by_key.get(idempotency_key)
+        if known is None:
+            self._voided_keys.add(idempotency_key)
+            raise ShipmentNotFound(idempotency_key)
+        return self.cancel(known[1])
 
     def all(self) -> list[Shipment]:
         """Every shipment in booking order."""

@@ -57,6 +57,12 @@ class ShipmentRequest(_Strict):
         return self.model_dump_json()
 
 
+class CancellationRequest(_Strict):
+    """The body of ``POST /v1/cancellations``: which booking to undo, by its idempotency key."""
+
+    idempotency_key: str = Field(min_length=1, max_length=255)
+
+
 class Shipment(BaseModel):
     """A booked shipment as the carrier returns it."""
 
