@@ -1,10 +1,11 @@
-"""The carrier over its HTTP API (``POST /v1/shipments``), through httpx.
+"""The carrier over its HTTP API (``POST /v1/shipments``, ``POST /v1/cancellations``).
 
 Every answer becomes a ``Booking`` or a named error here: 429 CarrierRateLimited (with
 its Retry-After), 5xx or no connection CarrierUnavailable, the client's time-out
 CarrierTimeout, 422 ``address_rejected`` ShipmentRejected, other refusals
 CarrierRequestRefused, and a success whose body is not a shipment
-CarrierResponseMalformed.
+CarrierResponseMalformed. A cancellation answers the cancelled shipment's id, or None
+for the carrier's 404 (the key booked nothing); its other answers map as a booking's.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from services.book_shipment.errors import (
 from services.book_shipment.shipping import Booking, ShipOrder
 
 SHIPMENTS_PATH = "/v1/shipments"
+CANCELLATIONS_PATH = "/v1/cancellations"
 _BODY_EXCERPT = 120
 
 
@@ -40,6 +42,13 @@ class _ShipmentAnswer(BaseModel):
     tracking_number: str = Field(min_length=1)
     carrier: str = Field(min_length=1)
     order_id: str | None = None
+
+
+class _CancelledAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    shipment_id: str = Field(min_length=1)
+    status: str
 
 
 class CarrierApi:
@@ -77,14 +86,22 @@ class CarrierApi:
             await client.aclose()
 
     async def book(self, order: ShipOrder, *, idempotency_key: str) -> Booking:
+        response = await self._post(
+            SHIPMENTS_PATH, shipment_request(order), {"Idempotency-Key": idempotency_key}
+        )
+        return booking_from(response, order)
+
+    async def cancel(self, *, idempotency_key: str) -> str | None:
+        response = await self._post(CANCELLATIONS_PATH, {"idempotency_key": idempotency_key}, {})
+        return cancelled_from(response, idempotency_key)
+
+    async def _post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response:
         if self._client is None:
             raise RuntimeError("CarrierApi is not started")
         try:
-            response = await self._client.post(
-                SHIPMENTS_PATH,
-                json=shipment_request(order),
-                headers={"Idempotency-Key": idempotency_key},
-            )
+            return await self._client.post(path, json=body, headers=headers)
         except httpx.TimeoutException as exc:
             raise CarrierTimeout(
                 f"the carrier did not answer within {self._timeout:g} s ({type(exc).__name__})"
@@ -93,7 +110,6 @@ class CarrierApi:
             raise CarrierUnavailable(
                 f"the carrier at {self.base_url} could not be reached: {exc}"
             ) from exc
-        return booking_from(response, order)
 
 
 def shipment_request(order: ShipOrder) -> dict[str, Any]:
@@ -113,19 +129,49 @@ def booking_from(response: httpx.Response, order: ShipOrder) -> Booking:
     if status in (200, 201):
         return _parsed(response, order)
     code, message = _error_of(response)
-    if status == 429:
-        retry_after = retry_after_seconds(response)
-        wait = "" if retry_after is None else f"; Retry-After {retry_after:g} s"
-        raise CarrierRateLimited(
-            f"the carrier answered 429 ({message}){wait}", retry_after=retry_after
-        )
-    if status >= 500:
-        raise CarrierUnavailable(f"the carrier answered {status} ({message})")
     if status == 422 and code == "address_rejected":
         raise ShipmentRejected(
             f"the carrier rejected the address of order {order.order_id}: {message}"
         )
-    raise CarrierRequestRefused(f"the carrier refused the booking with {status} {code}: {message}")
+    raise _refusal(response, "booking", code, message)
+
+
+def cancelled_from(response: httpx.Response, idempotency_key: str) -> str | None:
+    """The id of the shipment ``response`` says was cancelled; None if nothing was booked."""
+    status = response.status_code
+    if status == 200:
+        try:
+            answer = _CancelledAnswer.model_validate_json(response.content)
+        except ValidationError:
+            excerpt = response.text[:_BODY_EXCERPT]
+            raise CarrierResponseMalformed(
+                f"the carrier answered a cancellation with a body that is not a shipment "
+                f"(starts {excerpt!r})"
+            ) from None
+        if answer.status != "cancelled":
+            raise CarrierResponseMalformed(
+                f"the carrier answered the cancellation of {idempotency_key!r} with shipment "
+                f"{answer.shipment_id} still {answer.status!r}"
+            )
+        return answer.shipment_id
+    code, message = _error_of(response)
+    if status == 404 and code == "shipment_not_found":
+        return None
+    raise _refusal(response, "cancellation", code, message)
+
+
+def _refusal(response: httpx.Response, what: str, code: str, message: str) -> Exception:
+    """The named error of a carrier answer that did not do what was asked."""
+    status = response.status_code
+    if status == 429:
+        retry_after = retry_after_seconds(response)
+        wait = "" if retry_after is None else f"; Retry-After {retry_after:g} s"
+        return CarrierRateLimited(
+            f"the carrier answered 429 ({message}){wait}", retry_after=retry_after
+        )
+    if status >= 500:
+        return CarrierUnavailable(f"the carrier answered {status} ({message})")
+    return CarrierRequestRefused(f"the carrier refused the {what} with {status} {code}: {message}")
 
 
 def _parsed(response: httpx.Response, order: ShipOrder) -> Booking:

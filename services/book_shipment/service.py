@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from services.book_shipment import BOOK_SHIPMENT, SERVICE
+from services.book_shipment import BOOK_SHIPMENT, CANCEL_SHIPMENT, SERVICE
 from services.book_shipment.bookings import DDL, SqlBookings
 from services.book_shipment.carrier_api import CarrierApi
 from services.book_shipment.settings import BookShipmentSettings
-from services.book_shipment.shipping import ShipOrder, Shipping
+from services.book_shipment.shipping import CancelOrder, ShipOrder, Shipping
 from services.common.database import open_database
 from services.common.inputs import decode_input
 from services.common.running import serve_worker
@@ -30,12 +30,17 @@ class BookShipmentParts:
 
 
 def build_worker(shipping: Shipping, *, settings: WorkerSettings, bus: Bus | None = None) -> Worker:
-    """The worker serving BookShipment with ``shipping``."""
+    """The worker serving BookShipment and CancelShipment with ``shipping``."""
     worker = Worker(name=SERVICE, settings=settings, bus=bus)
 
     @worker.handler(BOOK_SHIPMENT)
     async def book(cmd: CommandContext) -> dict[str, Any]:
         return await shipping.book(decode_input(ShipOrder, cmd.input, command=BOOK_SHIPMENT))
+
+    @worker.handler(CANCEL_SHIPMENT)
+    async def cancel(cmd: CommandContext) -> dict[str, Any]:
+        order = decode_input(CancelOrder, cmd.input, command=CANCEL_SHIPMENT)
+        return await shipping.cancel(order)
 
     return worker
 

@@ -8,6 +8,10 @@ carrier may have booked without our knowing) gets that same shipment back.
 A 429 whose Retry-After is short is waited out here and tried once more: cheaper than
 a round trip through the orchestrator's back-off. A longer one is left to the
 definition's Retry.
+
+CancelShipment undoes a booking by that same key, and always asks the carrier: a
+booking whose answer never came is recorded nowhere here, yet the carrier may hold it.
+A key that booked nothing is a no-op.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import Field
 
@@ -44,6 +48,12 @@ class ShipOrder(OrderInput):
     items: list[ShippedItem] = Field(min_length=1)
 
 
+class CancelOrder(OrderInput):
+    """What CancelShipment reads from the order."""
+
+    order_id: str = Field(alias="orderId", min_length=1, max_length=200)
+
+
 @dataclass(frozen=True)
 class Booking:
     """A shipment the carrier booked for an order."""
@@ -66,6 +76,10 @@ class Carrier(Protocol):
 
     async def book(self, order: ShipOrder, *, idempotency_key: str) -> Booking: ...
 
+    async def cancel(self, *, idempotency_key: str) -> str | None:
+        """Cancel what ``idempotency_key`` booked; its shipment id, or None if it booked none."""
+        ...
+
 
 class Bookings(Protocol):
     """The service's own record of each order's booking."""
@@ -80,6 +94,7 @@ class Bookings(Protocol):
 
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Shipping:
@@ -106,12 +121,25 @@ class Shipping:
         booking = await self._book_at_carrier(order)
         return (await self._bookings.save(booking)).output()
 
+    async def cancel(self, order: CancelOrder) -> dict[str, Any]:
+        """Cancel the order's shipment at the carrier, if it booked one; safe to repeat."""
+        key = order.order_id
+        shipment_id = await self._within_rate_limit(
+            lambda: self._carrier.cancel(idempotency_key=key)
+        )
+        return {"cancelled": shipment_id is not None, "shipmentId": shipment_id}
+
     async def _book_at_carrier(self, order: ShipOrder) -> Booking:
+        return await self._within_rate_limit(
+            lambda: self._carrier.book(order, idempotency_key=order.order_id)
+        )
+
+    async def _within_rate_limit(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await self._carrier.book(order, idempotency_key=order.order_id)
+            return await call()
         except CarrierRateLimited as limited:
             wait = limited.retry_after
             if wait is None or wait > self._max_inline_wait:
                 raise
         await self._sleep(wait)
-        return await self._carrier.book(order, idempotency_key=order.order_id)
+        return await call()

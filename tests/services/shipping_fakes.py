@@ -15,6 +15,7 @@ class FakeCarrier:
     script: list[Exception] = field(default_factory=list)
     calls: list[tuple[str, str]] = field(default_factory=list)
     by_key: dict[str, Booking] = field(default_factory=dict)
+    cancelled: set[str] = field(default_factory=set)
 
     async def book(self, order: ShipOrder, *, idempotency_key: str) -> Booking:
         self.calls.append((order.order_id, idempotency_key))
@@ -27,6 +28,17 @@ class FakeCarrier:
                 order.order_id, f"shp_{number}", f"TN{number:08d}", "fake-post"
             )
         return self.by_key[idempotency_key]
+
+    async def cancel(self, *, idempotency_key: str) -> str | None:
+        self.calls.append(("cancel", idempotency_key))
+        await asyncio.sleep(0)
+        if self.script:
+            raise self.script.pop(0)
+        booking = self.by_key.get(idempotency_key)
+        if booking is None:
+            return None
+        self.cancelled.add(booking.shipment_id)
+        return booking.shipment_id
 
 
 @dataclass

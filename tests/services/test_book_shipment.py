@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.book_shipment.errors import CarrierRateLimited, ShipmentRejected
-from services.book_shipment.shipping import ShipOrder, Shipping
+from services.book_shipment.errors import CarrierRateLimited, CarrierUnavailable, ShipmentRejected
+from services.book_shipment.shipping import CancelOrder, ShipOrder, Shipping
 from services.common.errors import InvalidOrder
 from services.common.inputs import decode_input
 from tests.services.shipping_fakes import FakeCarrier, MemoryBookings, RecordingSleep
@@ -115,6 +115,52 @@ async def test_a_rejection_is_raised_and_nothing_is_recorded(
     answer = await shipping.book(ship_order())
 
     assert answer["trackingNumber"] == "TN00000001"
+
+
+def cancel_order(order_id: str = "o-1") -> CancelOrder:
+    return decode_input(CancelOrder, {**ORDER, "orderId": order_id}, command="cancel-shipment")
+
+
+async def test_a_cancel_undoes_the_shipment_booked_under_the_order_id(
+    shipping: Shipping, carrier: FakeCarrier
+) -> None:
+    booked = await shipping.book(ship_order())
+
+    answer = await shipping.cancel(cancel_order())
+    again = await shipping.cancel(cancel_order())
+
+    assert answer == again == {"cancelled": True, "shipmentId": booked["shipmentId"]}
+    assert carrier.cancelled == {booked["shipmentId"]}
+    assert carrier.calls[-1] == ("cancel", "o-1")
+
+
+async def test_a_cancel_asks_the_carrier_even_when_no_booking_was_recorded(
+    shipping: Shipping, carrier: FakeCarrier
+) -> None:
+    # The carrier booked, but its answer never arrived: only the carrier knows.
+    await carrier.book(ship_order(), idempotency_key="o-1")
+
+    answer = await shipping.cancel(cancel_order())
+
+    assert answer == {"cancelled": True, "shipmentId": "shp_1"}
+
+
+async def test_a_cancel_of_an_order_never_booked_is_a_no_op(
+    shipping: Shipping, carrier: FakeCarrier
+) -> None:
+    answer = await shipping.cancel(cancel_order("o-never"))
+
+    assert answer == {"cancelled": False, "shipmentId": None}
+    assert carrier.cancelled == set()
+
+
+async def test_a_cancel_the_carrier_cannot_take_now_is_raised(
+    shipping: Shipping, carrier: FakeCarrier
+) -> None:
+    carrier.script = [CarrierUnavailable("503")]
+
+    with pytest.raises(CarrierUnavailable):
+        await shipping.cancel(cancel_order())
 
 
 @pytest.mark.parametrize(

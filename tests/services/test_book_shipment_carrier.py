@@ -150,6 +150,49 @@ async def test_a_slow_answer_is_carrier_timeout_and_the_retry_finds_the_booking(
     assert booking.tracking_number == shipment.tracking_number
 
 
+async def test_a_booking_whose_answer_came_too_late_is_cancelled_by_its_key(
+    carrier: CarrierApi, simulator: CarrierSimulator
+) -> None:
+    await set_faults(simulator.url, rate_timeout=1.0, timeout_delay_seconds=5 * CLIENT_TIMEOUT)
+    with pytest.raises(CarrierTimeout):
+        await carrier.book(ship_order(), idempotency_key="o-1")
+    await clear_faults(simulator.url)
+
+    cancelled = await carrier.cancel(idempotency_key="o-1")
+    again = await carrier.cancel(idempotency_key="o-1")
+
+    [shipment] = await booked(simulator)
+    assert cancelled == again == shipment.shipment_id
+    assert shipment.status == "cancelled"
+    assert (await stats(simulator.url)).cancelled == 1
+
+
+async def test_a_cancel_of_a_key_that_booked_nothing_answers_none(
+    carrier: CarrierApi, simulator: CarrierSimulator
+) -> None:
+    assert await carrier.cancel(idempotency_key="o-never") is None
+    assert (await stats(simulator.url)).cancelled == 0
+
+
+@pytest.mark.parametrize(
+    ("faults", "error"),
+    [
+        ({"rate_429": 1.0, "retry_after_seconds": 30}, CarrierRateLimited),
+        ({"rate_503": 1.0}, CarrierUnavailable),
+        ({"rate_timeout": 1.0, "timeout_delay_seconds": 5 * CLIENT_TIMEOUT}, CarrierTimeout),
+        ({"rate_malformed": 1.0, "malformed_kinds": ["html"]}, CarrierResponseMalformed),
+    ],
+)
+async def test_a_cancel_the_carrier_did_not_confirm_is_an_error(
+    carrier: CarrierApi, simulator: CarrierSimulator, faults: dict[str, Any], error: type[Exception]
+) -> None:
+    await carrier.book(ship_order(), idempotency_key="o-1")
+    await set_faults(simulator.url, **faults)
+
+    with pytest.raises(error):
+        await carrier.cancel(idempotency_key="o-1")
+
+
 @pytest.mark.parametrize("kind", ["truncated_json", "html", "wrong_fields"])
 async def test_a_garbled_answer_is_malformed_and_the_retry_finds_the_booking(
     carrier: CarrierApi, simulator: CarrierSimulator, kind: str

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from services.simulators.carrier.admin import clear_faults, set_faults
+from services.simulators.carrier.admin import clear_faults, set_faults, shipments
 from services.simulators.stripe_api import FaultConfig
 from stepstream.broker import EmbeddedBroker
 from stepstream.messaging.envelope import Envelope
@@ -156,6 +156,32 @@ async def test_carrier_faults_answer_the_errors_the_definition_knows_them_by(
         await clear_faults(services.carrier.url)
 
     assert failure(reply)[0] == error
+
+
+async def test_cancel_shipment_undoes_a_booking_whose_answer_came_too_late(
+    services: ServiceStack,
+) -> None:
+    late = {"rate_timeout": 1.0, "timeout_delay_seconds": 4 * CARRIER_CLIENT_TIMEOUT}
+    await set_faults(services.carrier.url, **late)
+    try:
+        booking = await services.commands.call("book-shipment", "book-shipment", order("w-late"))
+    finally:
+        await clear_faults(services.carrier.url)
+    assert failure(booking)[0] == "CarrierTimeout"
+
+    reply = await services.commands.call("book-shipment", "cancel-shipment", order("w-late"))
+
+    [shipment] = [s for s in await shipments(services.carrier.url) if s.order_id == "w-late"]
+    assert output(reply) == {"cancelled": True, "shipmentId": shipment.shipment_id}
+    assert shipment.status == "cancelled"
+
+
+async def test_cancel_shipment_of_an_order_never_booked_cancels_nothing(
+    services: ServiceStack,
+) -> None:
+    reply = await services.commands.call("book-shipment", "cancel-shipment", order("w-unbooked"))
+
+    assert output(reply) == {"cancelled": False, "shipmentId": None}
 
 
 async def test_emit_receipt_answers_the_receipt_and_publishes_its_event(
