@@ -39,7 +39,15 @@ class CarrierRateLimited(Exception):
     pass
 
 
+class CarrierTimeout(Exception):
+    pass
+
+
 class CarrierResponseMalformed(Exception):
+    pass
+
+
+class CarrierRequestRefused(Exception):
     pass
 
 
@@ -75,6 +83,9 @@ class FakeServices:
             "release-stock": lambda e, c: self._call("release-stock", {"released": True}),
             "book-shipment": lambda e, c: self._call(
                 "book-shipment", {"trackingNumber": "TN1", "shipmentId": "s1", "carrier": "sim"}
+            ),
+            "cancel-shipment": lambda e, c: self._call(
+                "cancel-shipment", {"cancelled": True, "shipmentId": "s1"}
             ),
             "emit-receipt": lambda e, c: self._call(
                 "emit-receipt", {"receiptId": "rc1", "total": e["amount"]}
@@ -126,16 +137,47 @@ def test_transient_carrier_errors_are_retried_to_success() -> None:
     )  # FULL jitter
 
 
+REVERSALS = ["cancel-shipment", "refund-payment", "release-stock"]
+
+
 def test_a_rejected_shipment_is_compensated_in_parallel_and_fails() -> None:
     services = FakeServices(**{"book-shipment": [ShipmentRejected]})
     runner = run(services)
     assert runner.execution.status == "FAILED"
     assert runner.execution.error == "OrderFulfillmentFailed"
-    assert sorted(services.calls[-2:]) == ["refund-payment", "release-stock"]
+    assert sorted(services.calls[-3:]) == REVERSALS
+    assert entered(runner)[-1] == "OrderFailed"
     types = [e.type for e in runner.history]
     started = types.index("ParallelStateStarted")
-    # Both reversals were scheduled before either answered: they ran side by side.
-    assert types[started + 1 : started + 9].count("TaskScheduled") == 2
+    first_answer = types.index("TaskSucceeded", started)
+    # All three reversals were scheduled before any answered: they ran side by side.
+    assert types[started:first_answer].count("TaskScheduled") == 3
+
+
+def test_a_booking_that_timed_out_is_cancelled_at_the_carrier() -> None:
+    # The carrier may have booked although its answer never came.
+    timeouts = [CarrierTimeout] * 6
+    services = FakeServices(**{"book-shipment": timeouts})
+    runner = run(services)
+    assert runner.execution.error == "OrderFulfillmentFailed"
+    assert services.calls.count("book-shipment") == 6
+    assert sorted(services.calls[-3:]) == REVERSALS
+
+
+def test_a_cancel_shipment_that_fails_is_not_swallowed_but_sent_to_review() -> None:
+    services = FakeServices(
+        **{"book-shipment": [ShipmentRejected], "cancel-shipment": [CarrierRequestRefused]}
+    )
+    runner = run(services)
+    assert runner.execution.status == "RUNNING"
+    [waiting] = runner.execution.pending_tasks()
+    ticket = review_ticket(runner)
+    assert ticket["state"] == "Compensate"
+    assert ticket["errorInfo"]["Error"] == "CarrierRequestRefused"
+    runner.send_task_success(waiting.token or "", {"decision": "retry"})
+    runner.advance(HOUR.total_seconds())
+    assert runner.execution.error == "OrderFulfillmentFailed"
+    assert services.calls.count("cancel-shipment") == 2
 
 
 def test_a_declined_card_compensates_nothing() -> None:
@@ -152,16 +194,28 @@ def test_out_of_stock_refunds_the_payment_only() -> None:
     assert services.calls == ["charge-payment", "reserve-stock", "refund-payment"]
 
 
+def review_ticket(runner: LocalRunner) -> dict[str, Any]:
+    ticket = [
+        e
+        for e in runner.history
+        if e.type == "TaskScheduled" and e.details.resourceType == "sqs"  # type: ignore[union-attr]
+    ][-1]
+    body: dict[str, Any] = ticket.details.parameters["MessageBody"]  # type: ignore[union-attr]
+    return body
+
+
 @pytest.mark.parametrize(
-    ("decision", "status", "last_calls"),
+    ("decision", "status", "last_calls", "end"),
     [
-        ("retry", "SUCCEEDED", ["book-shipment", "emit-receipt"]),
-        ("compensate", "FAILED", ["release-stock", "refund-payment"]),
-        ("fail", "FAILED", []),
+        ("retry", "SUCCEEDED", ["book-shipment", "emit-receipt"], "OrderFulfilled"),
+        ("compensate", "FAILED", REVERSALS, "OrderFailed"),
+        # Failing an order undoes what was done first: no decision leaves the books open.
+        ("fail", "FAILED", REVERSALS, "ReviewedAndFailed"),
+        ("anything else", "FAILED", REVERSALS, "ReviewedAndFailed"),
     ],
 )
 def test_an_unknown_failure_waits_for_review_and_follows_the_decision(
-    decision: str, status: str, last_calls: list[str]
+    decision: str, status: str, last_calls: list[str], end: str
 ) -> None:
     services = FakeServices(**{"book-shipment": [CarrierResponseMalformed]})
     runner = run(services)
@@ -183,6 +237,21 @@ def test_an_unknown_failure_waits_for_review_and_follows_the_decision(
     assert runner.execution.status == status
     assert sorted(services.calls[calls_before:]) == sorted(last_calls)
     assert "ChooseAfterReview" in entered(runner)
+    assert entered(runner)[-1] == end
+
+
+def test_a_failed_order_whose_compensation_was_retried_still_ends_as_failed_by_review() -> None:
+    services = FakeServices(
+        **{"book-shipment": [CarrierResponseMalformed], "refund-payment": [CarrierRequestRefused]}
+    )
+    runner = run(services)
+    for decision in ("fail", "retry"):
+        [waiting] = runner.execution.pending_tasks()
+        runner.send_task_success(waiting.token or "", {"decision": decision})
+        runner.advance(HOUR.total_seconds())
+    assert runner.execution.status == "FAILED"
+    assert entered(runner)[-1] == "ReviewedAndFailed"
+    assert services.calls.count("refund-payment") == 2
 
 
 def test_the_definition_file_is_the_one_checked_in() -> None:

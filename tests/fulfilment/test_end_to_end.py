@@ -107,17 +107,17 @@ def test_transient_carrier_errors_are_retried_with_back_off_to_success(run: Run)
     assert [s.order_id for s in run.shipments].count(retried.order_id) == 1
 
 
-def test_a_rejected_address_is_compensated_by_both_reversals_in_parallel(run: Run) -> None:
+def test_a_rejected_address_is_compensated_by_every_reversal_in_parallel(run: Run) -> None:
     rejected = run.outcomes["carrier rejects the address"]
     assert (rejected.status, rejected.error) == ("FAILED", "OrderFulfillmentFailed")
-    assert rejected.path[-2:] == ["Compensate", "OrderFailed"]
+    assert rejected.path[-3:] == ["Compensate", "AfterCompensation", "OrderFailed"]
     branch_events = [e for e in rejected.history if e.get("scope", "").count("/") == 1]
     kinds = [e["type"] for e in branch_events]
     # Both reversals were handed out before either answered: they ran side by side.
     assert kinds.index("TaskSucceeded") > max(
         i for i, k in enumerate(kinds) if k == "TaskScheduled"
     )
-    assert len({e["scope"] for e in branch_events}) == 2
+    assert len({e["scope"] for e in branch_events}) == 3
     [entry] = [
         e for e in run.ledger.payment_intents if e.metadata.get("order_id") == rejected.order_id
     ]

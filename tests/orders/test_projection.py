@@ -64,7 +64,14 @@ def test_while_retrying_the_last_error_shows() -> None:
     [
         (
             "shipment-rejected",
-            ("ChargePayment", "ReserveStock", "BookShipment", "Compensate", "OrderFailed"),
+            (
+                "ChargePayment",
+                "ReserveStock",
+                "BookShipment",
+                "Compensate",
+                "AfterCompensation",
+                "OrderFailed",
+            ),
             "OrderFulfillmentFailed",
         ),
         ("card-declined", ("ChargePayment", "PaymentDeclined"), "PaymentDeclined"),
