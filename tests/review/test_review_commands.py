@@ -107,3 +107,15 @@ def test_a_decision_outside_the_three_is_refused_by_the_command_line(
         main(["review", "resolve", "rv-1", "--decision", "maybe"])
     assert exited.value.code == 2
     assert "invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+def test_the_help_of_resolve_says_that_failing_an_order_undoes_what_was_done(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["review", "resolve", "--help"])
+
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "fail: compensate (refund, release the stock, cancel the shipment)" in text
+    assert "ReviewedAndFailed" in text

@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
 DECISIONS = ("retry", "compensate", "fail")
+DECISIONS_HELP = (
+    "retry: run the failed step again. "
+    "compensate: undo everything done so far (refund the payment, release the stock, "
+    "cancel the shipment), then fail the order as OrderFailed. "
+    "fail: compensate (refund, release the stock, cancel the shipment) too, then fail "
+    "the order as ReviewedAndFailed; no decision leaves money or stock held."
+)
 
 
 def register(commands: Any) -> None:
@@ -49,9 +56,13 @@ def register(commands: Any) -> None:
     show.add_argument("--data-dir", help=DATA_DIR_HELP)
     show.set_defaults(handler=_show)
 
-    resolve = actions.add_parser("resolve", help="send the decision for an open ticket")
+    resolve = actions.add_parser(
+        "resolve", help="send the decision for an open ticket", description=DECISIONS_HELP
+    )
     resolve.add_argument("ticket_id", metavar="ID")
-    resolve.add_argument("--decision", required=True, choices=DECISIONS)
+    resolve.add_argument(
+        "--decision", required=True, choices=DECISIONS, help="what the order does next (see above)"
+    )
     resolve.add_argument("--note", default="", help="why (kept with the ticket and the execution)")
     resolve.add_argument("--operator", default=None, help="who decides (default: the user name)")
     resolve.add_argument("--data-dir", help=DATA_DIR_HELP)
