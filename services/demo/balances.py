@@ -3,12 +3,15 @@
 Money: what Stripe captured minus what it refunded equals the receipts' total, plus what
 is held for orders still waiting on a person. Stock: what was taken minus what was put
 back equals what shipped, plus what is held for orders in review. No order is captured
-twice.
+twice. Shipments: every booking the carrier still holds is of an order that succeeded or
+waits in review, and no failed order keeps one (a time-out does not prove the carrier did
+nothing, so compensation cancels).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from services.emit_receipt.receipt_book import SqlReceiptBook
 from services.reserve_stock.inventory import ReservationStatus
 from services.reserve_stock.sql_inventory import DDL as INVENTORY_DDL
 from services.reserve_stock.sql_inventory import SqlInventory
+from services.simulators.carrier import admin as carrier_admin
 from services.simulators.stripe_api.admin_client import StandInAdmin
 
 
@@ -37,6 +41,8 @@ class Balances:
     shipped_units: int
     units_in_review: int
     orders_captured_twice: list[str]
+    live_bookings_not_shipped: list[str]
+    failed_orders_still_booked: list[str]
 
     def invariants(self) -> dict[str, bool]:
         return {
@@ -47,6 +53,10 @@ class Balances:
             "stock is conserved": self.stock_before - self.stock_taken + self.stock_released
             == self.stock_now,
             "nothing captured twice": not self.orders_captured_twice,
+            "every live booking is of a shipped order or one in review": not (
+                self.live_bookings_not_shipped
+            ),
+            "no failed order keeps a booking": not self.failed_orders_still_booked,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -57,7 +67,21 @@ def _units(outcome: Outcome) -> int:
     return sum(int(item["qty"]) for item in outcome.order["items"])
 
 
-async def read_balances(data_dir: Path, stripe_url: str, outcomes: list[Outcome]) -> Balances:
+def carrier_checks(
+    shipments: Iterable[tuple[str, str]], statuses: Mapping[str, str]
+) -> tuple[list[str], list[str]]:
+    """Orders with a live booking that neither shipped nor wait in review, and failed ones
+    among them, from the carrier's (order id, shipment status) pairs and the orders' ends."""
+    live = {order for order, status in shipments if status == "booked"}
+    kept = {"SUCCEEDED", "WAITING_REVIEW"}
+    not_shipped = sorted(order for order in live if statuses.get(order) not in kept)
+    failed = [order for order in not_shipped if statuses.get(order) == "FAILED"]
+    return not_shipped, failed
+
+
+async def read_balances(
+    data_dir: Path, stripe_url: str, outcomes: list[Outcome], *, carrier_url: str
+) -> Balances:
     ledger = await StandInAdmin(stripe_url).ledger()
     captured = sum(entry.captured for entry in ledger.payment_intents)
     refunded = sum(entry.refunded for entry in ledger.payment_intents)
@@ -89,6 +113,12 @@ async def read_balances(data_dir: Path, stripe_url: str, outcomes: list[Outcome]
     taken = sum(line.qty for r in [*held, *released] for line in r.lines)
     put_back = sum(line.qty for r in released for line in r.lines)
 
+    shipments = await carrier_admin.shipments(carrier_url)
+    not_shipped, failed_booked = carrier_checks(
+        ((s.order_id, s.status.value) for s in shipments),
+        {o.order_id: o.status for o in outcomes},
+    )
+
     in_review = [o for o in outcomes if o.status == "WAITING_REVIEW"]
     shipped = [o for o in outcomes if o.status == "SUCCEEDED"]
     held_ids = {o.order_id for o in in_review}
@@ -105,4 +135,6 @@ async def read_balances(data_dir: Path, stripe_url: str, outcomes: list[Outcome]
         shipped_units=sum(_units(o) for o in shipped),
         units_in_review=sum(line.qty for r in held if r.order_id in held_ids for line in r.lines),
         orders_captured_twice=sorted(order for order, count in per_order.items() if count > 1),
+        live_bookings_not_shipped=not_shipped,
+        failed_orders_still_booked=failed_booked,
     )

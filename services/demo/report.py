@@ -24,6 +24,7 @@ def render(outcomes: list[Outcome], balances: Balances) -> str:
         f"receipts {_money(b.receipts_total)}, held in review {_money(b.held_in_review)}",
         f"stock   before {b.stock_before}, taken {b.stock_taken}, released {b.stock_released}, "
         f"now {b.stock_now} (shipped {b.shipped_units}, held in review {b.units_in_review})",
+        f"carrier live bookings of orders not shipped: {b.live_bookings_not_shipped or 'none'}",
         "",
     ]
     for name, holds in b.invariants().items():

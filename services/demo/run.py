@@ -29,7 +29,9 @@ async def run_demo(*, as_json: bool, folder: Path | None = None) -> int:
         urls = simulator_urls(data_dir)
         async with connect(str(data_dir)) as client:
             outcomes = await Scenario(client, urls["carrier"], say=say).run()
-        balances = await read_balances(data_dir, urls["stripe"], outcomes)
+        balances = await read_balances(
+            data_dir, urls["stripe"], outcomes, carrier_url=urls["carrier"]
+        )
         say("stopping the stack ...")
     if as_json:
         print(

@@ -146,10 +146,16 @@ class Scenario:
         return await self.ended(outcome)
 
     async def _unknown(self) -> Outcome:
+        return await self.sent_to_review(
+            "unreadable carrier answer, sent to review", order_document("MUG", 1)
+        )
+
+    async def sent_to_review(self, label: str, order: dict[str, Any]) -> Outcome:
+        """Place ``order`` while the carrier garbles its answers (it books all the same)."""
         outcome = await self._with_faults(
             {"rate_malformed": 1.0, "seed": 7},
-            "unreadable carrier answer, sent to review",
-            order_document("MUG", 1),
+            label,
+            order,
             lambda o: o.status == "WAITING_REVIEW",
         )
         self.say(f"{outcome.status:<15} {outcome.order_id}  {outcome.label}")

@@ -13,6 +13,7 @@ import pytest
 
 from services.catalog import simulator_urls
 from services.demo.balances import Balances, read_balances
+from services.demo.orders import order_document
 from services.demo.scenario import Outcome, Scenario
 from services.simulators.carrier import admin as carrier
 from services.simulators.stripe_api.admin_client import StandInAdmin
@@ -31,30 +32,59 @@ class Run:
     shipments: list[Any]
     reviewed: Outcome
     balances_after_review: Balances
+    failed_by_operator: Outcome
+    balances_after_failing: Balances
+
+
+async def _decide(folder: Path, scenario: Scenario, waiting: Outcome, decision: str) -> Outcome:
+    """Answer ``waiting``'s review ticket with ``decision``; the order once it has ended."""
+    async with open_desk(str(folder), online=True, required=True) as desk:
+
+        async def ticket_of_waiting() -> list[Any]:
+            return [t for t in await desk.list_tickets() if t.execution_arn == waiting.arn]
+
+        [ticket] = await _eventually(ticket_of_waiting)
+        await desk.resolve(ticket.ticket_id, decision=decision, note="looked", operator="ops")
+    return await scenario.until(
+        Outcome(waiting.label, waiting.order, waiting.arn),
+        lambda o: o.status not in ("RUNNING", "WAITING_REVIEW"),
+    )
 
 
 async def _run(folder: Path) -> Run:
     async with Stack(stack_options(folder, log_to_files=True)):
         urls = simulator_urls(folder)
+
+        async def books(outcomes: list[Outcome]) -> Balances:
+            return await read_balances(
+                folder, urls["stripe"], outcomes, carrier_url=urls["carrier"]
+            )
+
         async with connect(str(folder)) as client:
             scenario = Scenario(client, urls["carrier"], say=lambda _: None)
             outcomes = await scenario.run()
-            balances = await read_balances(folder, urls["stripe"], outcomes)
+            balances = await books(outcomes)
             ledger = await StandInAdmin(urls["stripe"]).ledger()
             waiting = next(o for o in outcomes if o.status == "WAITING_REVIEW")
-            async with open_desk(str(folder), online=True, required=True) as desk:
-                tickets = await _eventually(lambda: desk.list_tickets())
-                [ticket] = [t for t in tickets if t.execution_arn == waiting.arn]
-                await desk.resolve(
-                    ticket.ticket_id, decision="retry", note="carrier fixed", operator="ops"
-                )
-            reviewed = await scenario.until(
-                Outcome(waiting.label, waiting.order, waiting.arn),
-                lambda o: o.status not in ("RUNNING", "WAITING_REVIEW"),
+            reviewed = await _decide(folder, scenario, waiting, "retry")
+            after = await books([*outcomes[:-1], reviewed])
+            to_fail = await scenario.sent_to_review(
+                "failed by an operator", order_document("TEE", 2)
             )
-            after = await read_balances(folder, urls["stripe"], [*outcomes[:-1], reviewed])
+            failed = await _decide(folder, scenario, to_fail, "fail")
+            after_failing = await books([*outcomes[:-1], reviewed, failed])
+            ledger = await StandInAdmin(urls["stripe"]).ledger()
             shipments = await carrier.shipments(urls["carrier"])
-    return Run({o.label: o for o in outcomes}, balances, ledger, shipments, reviewed, after)
+    return Run(
+        {o.label: o for o in outcomes},
+        balances,
+        ledger,
+        shipments,
+        reviewed,
+        after,
+        failed,
+        after_failing,
+    )
 
 
 async def _eventually(probe: Any, timeout: float = 30.0) -> Any:
@@ -163,13 +193,41 @@ def test_an_unreadable_carrier_answer_waits_for_an_operator_then_follows_the_dec
     assert [s.order_id for s in run.shipments].count(review.order_id) == 1
 
 
-@pytest.mark.parametrize("moment", ["before review", "after review"])
-def test_money_and_stock_add_up_and_nothing_is_charged_twice(run: Run, moment: str) -> None:
-    balances = run.balances if moment == "before review" else run.balances_after_review
+def test_an_order_an_operator_fails_is_compensated_before_it_fails(run: Run) -> None:
+    failed = run.failed_by_operator
+    assert (failed.status, failed.error) == ("FAILED", "OrderFulfillmentFailed")
+    assert failed.path[-6:] == [
+        "WaitForHumanReview",
+        "ChooseAfterReview",
+        "FailAfterReview",
+        "Compensate",
+        "AfterCompensation",
+        "ReviewedAndFailed",
+    ]
+    [entry] = [
+        e for e in run.ledger.payment_intents if e.metadata.get("order_id") == failed.order_id
+    ]
+    assert entry.captured == entry.refunded == failed.order["amount"]
+    # The carrier booked when it garbled its answer; the compensation cancelled that booking.
+    [shipment] = [s for s in run.shipments if s.order_id == failed.order_id]
+    assert shipment.status == "cancelled"
+
+
+@pytest.mark.parametrize("moment", ["before review", "after review", "after failing one"])
+def test_money_stock_and_shipments_add_up_and_nothing_is_charged_twice(
+    run: Run, moment: str
+) -> None:
+    balances = {
+        "before review": run.balances,
+        "after review": run.balances_after_review,
+        "after failing one": run.balances_after_failing,
+    }[moment]
     assert balances.invariants() == {
         "money adds up": True,
         "stock adds up": True,
         "stock is conserved": True,
         "nothing captured twice": True,
+        "every live booking is of a shipped order or one in review": True,
+        "no failed order keeps a booking": True,
     }
     assert balances.captured > balances.refunded > 0
