@@ -59,6 +59,13 @@ def _outbox(topic: str, envelope: Envelope) -> OutboxMessage:
 
 def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Writes) -> None:
     arn = loaded.execution.state.execution_arn
+    if loaded.machine.bindings_problem is not None:
+        cause = (
+            f"State machine '{loaded.machine.name}' has bindings that cannot be used "
+            f"(state '{task.state_name}'): {loaded.machine.bindings_problem}"
+        )
+        writes.immediate.append(TaskError(task.task_id, errors.RUNTIME, cause))
+        return
     target = resolve(loaded.machine.bindings, task.resource, task.payload)
     if target is None:
         cause = f"No binding for resource '{task.resource.arn}' of state '{task.state_name}'"
