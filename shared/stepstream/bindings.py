@@ -192,6 +192,16 @@ def problems(bindings: Bindings, machine: StateMachineDef) -> list[str]:
     return name_problems(bindings) + unbound(bindings, machine) + unused(bindings, machine)
 
 
+def published_message(payload: Any, task_token: str | None, state_name: str) -> dict[str, Any]:
+    """What a publish task puts on its topic: the SQS or SNS body of its parameters."""
+    body = (
+        payload.get("MessageBody", payload.get("Message", payload))
+        if isinstance(payload, dict)
+        else payload
+    )
+    return {"message": body, "task_token": task_token, "state": state_name}
+
+
 def publish_result(target: Publish) -> dict[str, Any]:
     """What a publish task without a token returns: a message id, as SQS and SNS do."""
     return {"MessageId": str(uuid.uuid4()), "Topic": target.topic}
