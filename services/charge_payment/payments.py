@@ -30,6 +30,7 @@ from services.charge_payment.errors import (
     PaymentNotCaptured,
 )
 from services.common.inputs import OrderInput
+from services.common.orders import MAX_AMOUNT, PAYMENT_METHOD_PATTERN
 
 SUCCEEDED = "succeeded"
 CANCELED = "canceled"
@@ -40,9 +41,11 @@ class ChargeOrder(OrderInput):
     """What ChargePayment reads from the order."""
 
     order_id: str = Field(alias="orderId", min_length=1)
-    amount: int = Field(gt=0, description="in the currency's smallest unit")
+    # Bounded as at placement: an absurd amount is a clear refusal, not an overflow in
+    # the records or the payment API.
+    amount: int = Field(gt=0, le=MAX_AMOUNT, description="in the currency's smallest unit")
     currency: str = Field(pattern=r"^[A-Za-z]{3}$")
-    payment_method: str = Field(alias="paymentMethod", min_length=1)
+    payment_method: str = Field(alias="paymentMethod", pattern=PAYMENT_METHOD_PATTERN)
 
     @field_validator("currency")
     @classmethod

@@ -18,7 +18,7 @@ from services.orchestrator.intake import Intake
 from services.orchestrator.orchestrator import Orchestrator
 from services.orchestrator.relay import OutboxRelay
 from stepstream.asl.ports import Clock, SystemClock
-from stepstream.bindings import load_bindings
+from stepstream.bindings import read_stored
 from stepstream.broker.admin import BrokerError, TopicSpec, ensure_topics
 from stepstream.messaging.kafka import KafkaBus, KafkaSettings
 from stepstream.messaging.topics import Topics
@@ -44,7 +44,17 @@ async def topic_specs(store: ExecutionStore, topics: Topics, partitions: int) ->
     """The orchestrator's own topics and the command topic of every bound service."""
     names = set(topics.fixed())
     for record in await store.list_state_machines():
-        bindings = load_bindings(record.bindings)
+        bindings, problem = read_stored(record.bindings)
+        if problem is not None:
+            # Stored data must not keep the orchestrator from starting: its executions
+            # fail one by one instead (see dispatch).
+            log.error(
+                "state machine %s:%d skipped: bad bindings: %s",
+                record.name,
+                record.version,
+                problem,
+            )
+            continue
         names.update(topics.commands(service) for service in bindings.functions.values())
         names.update(f"{topics.prefix}.{binding.topic}" for binding in bindings.resources.values())
     return [TopicSpec(name, partitions=partitions) for name in sorted(names)]

@@ -17,7 +17,7 @@ from stepstream.asl.messages import (
     TaskError,
     TaskResult,
 )
-from stepstream.bindings import Command, Publish, publish_result, resolve
+from stepstream.bindings import Command, Publish, publish_result, published_message, resolve
 from stepstream.messaging.contracts import TaskCommand
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.topics import Topics
@@ -59,6 +59,13 @@ def _outbox(topic: str, envelope: Envelope) -> OutboxMessage:
 
 def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Writes) -> None:
     arn = loaded.execution.state.execution_arn
+    if loaded.machine.bindings_problem is not None:
+        cause = (
+            f"State machine '{loaded.machine.name}' has bindings that cannot be used "
+            f"(state '{task.state_name}'): {loaded.machine.bindings_problem}"
+        )
+        writes.immediate.append(TaskError(task.task_id, errors.RUNTIME, cause))
+        return
     target = resolve(loaded.machine.bindings, task.resource, task.payload)
     if target is None:
         cause = f"No binding for resource '{task.resource.arn}' of state '{task.state_name}'"
@@ -88,14 +95,9 @@ def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Wr
         writes.outbox.append(_outbox(topics.commands(target.service), command))
         return
     assert isinstance(target, Publish)
-    body = (
-        task.payload.get("MessageBody", task.payload.get("Message", task.payload))
-        if isinstance(task.payload, dict)
-        else task.payload
-    )
-    published = envelope(
-        PUBLISH_KIND, {"message": body, "task_token": task.task_token, "state": task.state_name}
-    )
+    # The review desk rebuilds this message from the history (stepstream.api.waiting).
+    message = published_message(task.payload, task.task_token, task.state_name)
+    published = envelope(PUBLISH_KIND, message)
     writes.outbox.append(_outbox(f"{topics.prefix}.{target.topic}", published))
     if not target.waits_for_token:
         writes.immediate.append(TaskResult(task.task_id, publish_result(target)))

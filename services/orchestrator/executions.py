@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -10,8 +11,10 @@ from stepstream.asl.definition import StateMachineDef
 from stepstream.asl.execution import Execution
 from stepstream.asl.history import HistoryEvent
 from stepstream.asl.machine import load_machine
-from stepstream.bindings import Bindings, load_bindings
+from stepstream.bindings import Bindings, read_stored
 from stepstream.store.base import ExecutionStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,8 @@ class MachineVersion:
     version: int
     machine: StateMachineDef
     bindings: Bindings
+    # Set when the stored bindings cannot be used: every task of this version then fails.
+    bindings_problem: str | None = None
 
 
 @dataclass(slots=True)
@@ -55,11 +60,11 @@ class ExecutionRepository:
             raise UnknownStateMachine(f"State Machine Does Not Exist: '{name}'")
         key = (record.name, record.version)
         if key not in self._machines:
+            bindings, problem = read_stored(record.bindings)
+            if problem is not None:
+                log.error("state machine %s:%d has bad bindings: %s", *key, problem)
             self._machines[key] = MachineVersion(
-                record.name,
-                record.version,
-                load_machine(record.definition),
-                load_bindings(record.bindings),
+                record.name, record.version, load_machine(record.definition), bindings, problem
             )
         return self._machines[key]
 

@@ -61,10 +61,26 @@ from stepstream.store.records import (
 log = logging.getLogger(__name__)
 
 MAX_CONFLICTS = 5
+# Step Functions refuses an execution input above 256 KiB.
+MAX_INPUT_BYTES = 256 * 1024
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def _check_start(request: StartExecution) -> None:
+    """Refuse what the API would have refused, for a request put straight on the bus."""
+    try:
+        arns.check_name("execution", request.name)
+    except arns.InvalidName as exc:
+        raise PoisonMessage(str(exc)) from None
+    # The envelope was JSON already; only its size is left to check.
+    size = len(_json(request.input).encode())
+    if size > MAX_INPUT_BYTES:
+        raise PoisonMessage(
+            f"execution input is {size} bytes; Step Functions takes at most {MAX_INPUT_BYTES}"
+        )
 
 
 class Orchestrator:
@@ -166,6 +182,7 @@ class Orchestrator:
 
     async def start(self, request: StartExecution) -> str:
         """Start an execution; starting one that exists already changes nothing."""
+        _check_start(request)
         name = arns.state_machine_name(request.state_machine)
         arn = arns.execution_arn(name, request.name)
         async with self._locks.hold(arn):

@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 from services.common.database import Database, open_database
 from services.common.running import consume_until, run_service
 from services.review_desk.desk import ReviewDesk
 from services.review_desk.intake import TicketIntake
+from services.review_desk.reconcile import reconcile
 from services.review_desk.repository import DDL, DEFAULT_SCHEMA
 from services.review_desk.settings import ReviewDeskSettings
+from stepstream.api.waiting import tasks_waiting_on
 from stepstream.broker.admin import TopicSpec, ensure_topics
-from stepstream.cli.connect import connect
+from stepstream.cli.connect import connect, execution_store
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics
@@ -47,6 +50,7 @@ async def serve(
         bus = KafkaBus(settings=settings.kafka)
     database = await open_tickets(settings)
     redelivery = asyncio.create_task(redeliver_periodically(settings, database))
+    reconciliation = asyncio.create_task(reconcile_periodically(settings, topics, database))
     try:
         log.info("review desk taking tickets from %s", topics.human_review())
         await consume_until(
@@ -59,9 +63,10 @@ async def serve(
             stop=stop,
         )
     finally:
-        redelivery.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await redelivery
+        for task in (redelivery, reconciliation):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await database.close()
 
 
@@ -77,6 +82,24 @@ async def redeliver_periodically(settings: ReviewDeskSettings, database: Databas
             continue
         for ticket in settled:
             log.info("ticket %s settled after a restart: %s", ticket.ticket_id, ticket.status)
+
+
+async def reconcile_periodically(
+    settings: ReviewDeskSettings, topics: Topics, database: Database
+) -> None:
+    """At start and then now and again: tickets for every execution waiting on review."""
+    review_topic = topics.human_review().removeprefix(f"{topics.prefix}.")
+    while True:
+        try:
+            async with execution_store(None) as store:  # as redelivery finds the stack
+                await reconcile(
+                    database,
+                    lambda: tasks_waiting_on(store, review_topic),
+                    now=datetime.now(UTC),
+                )
+        except Exception as exc:  # the stack may be starting or gone: try next time
+            log.warning("could not reconcile tickets with the executions: %s", exc)
+        await asyncio.sleep(settings.reconcile_seconds)
 
 
 def main() -> int:

@@ -143,6 +143,18 @@ async def expire(tx: Transaction, ticket_id: str, *, reason: str, at: datetime) 
     )
 
 
+async def expire_open(tx: Transaction, ticket_id: str, *, reason: str, at: datetime) -> bool:
+    """Expire a ticket only while no operator has claimed it; False when it had left open."""
+    changed = await tx.execute(
+        "UPDATE review_tickets SET status = 'expired', closed_at = ?, closed_reason = ? "
+        "WHERE ticket_id = ? AND status = 'open'",
+        at.isoformat(),
+        reason,
+        ticket_id,
+    )
+    return changed > 0
+
+
 def _ticket(row: Row) -> Ticket:
     return Ticket(
         ticket_id=row["ticket_id"],

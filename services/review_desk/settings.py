@@ -31,6 +31,8 @@ class ReviewDeskSettings(BaseSettings):
     max_message_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     # How often decisions a stopped desk left on their way are looked at again.
     redelivery_seconds: float = Field(default=30.0, gt=0)
+    # How often tickets are compared with the executions waiting on review (and at start).
+    reconcile_seconds: float = Field(default=30.0, gt=0)
 
     def database_url(self) -> str:
         if self.review_desk_database_url:

@@ -32,6 +32,7 @@ from stepstream.asl.resources import ResourceRef, function_name, parse_resource
 from stepstream.asl.states.map_ import MapState
 from stepstream.asl.states.parallel import ParallelState
 from stepstream.asl.states.task import TaskState
+from stepstream.messaging.topics import Topics
 
 
 class PublishBinding(BaseModel):
@@ -59,6 +60,20 @@ def load_bindings(text: str) -> Bindings:
             f"{'.'.join(map(str, e['loc'])) or 'bindings'}: {e['msg']}" for e in exc.errors()
         )
         raise InvalidBindings(f"invalid bindings: {problems}") from None
+
+
+def read_stored(text: str) -> tuple[Bindings, str | None]:
+    """Stored bindings and what is wrong with them, never raising.
+
+    The store may hold bindings written before they were checked, or by hand; a process
+    reading them must go on, so the problem is returned for it to report instead.
+    """
+    try:
+        bindings = load_bindings(text)
+    except InvalidBindings as exc:
+        return Bindings(), str(exc)
+    problems = name_problems(bindings)
+    return bindings, "; ".join(problems) if problems else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +133,73 @@ def unbound(bindings: Bindings, machine: StateMachineDef) -> list[str]:
             what = f"function '{name}'" if name else f"resource '{state.resource}'"
             problems.append(f"state '{state.name}': no binding for {what}")
     return problems
+
+
+def name_problems(bindings: Bindings) -> list[str]:
+    """Every service or topic the bindings name that cannot be a topic here."""
+    # The default prefix stands in for the deployment's: the check is of the names' own
+    # characters, and of a length that leaves room for a prefix of ordinary size.
+    topics = Topics()
+    problems = []
+    for function, service in sorted(bindings.functions.items()):
+        try:
+            topics.commands(service)
+        except ValueError as exc:
+            problems.append(f"function '{function}': {exc}")
+    for arn, published in sorted(bindings.resources.items()):
+        try:
+            topics.named(published.topic)
+        except ValueError as exc:
+            problems.append(f"resource '{arn}': {exc}")
+            continue
+        if published.topic in _RESERVED_TOPICS:
+            problems.append(
+                f"resource '{arn}': topic '{published.topic}' is the orchestrator's own"
+            )
+    return problems
+
+
+# Publishing a task's message on these would feed it to the orchestrator as a request.
+_RESERVED_TOPICS = frozenset({"requests", "replies"})
+
+
+def unused(bindings: Bindings, machine: StateMachineDef) -> list[str]:
+    """Bindings for functions or resources no Task state of the definition uses."""
+    functions: set[str] = set()
+    resources: set[str] = set()
+    chosen_at_run_time = False
+    for state in _task_states(machine.scope):
+        ref = parse_resource(state.resource)
+        parameters = state.parameters if isinstance(state.parameters, dict) else {}
+        if ref.integration == "lambda:invoke" and "FunctionName.$" in parameters:
+            chosen_at_run_time = True
+        name = function_name(ref, parameters)
+        if name is not None:
+            functions.add(name)
+        else:
+            resources.add(ref.arn)
+    problems = []
+    if not chosen_at_run_time:
+        extra = sorted(set(bindings.functions) - functions)
+        problems += [f"function '{name}' is bound but no Task state calls it" for name in extra]
+    extra = sorted(set(bindings.resources) - resources)
+    problems += [f"resource '{arn}' is bound but no Task state uses it" for arn in extra]
+    return problems
+
+
+def problems(bindings: Bindings, machine: StateMachineDef) -> list[str]:
+    """Everything that keeps `bindings` from serving `machine`, checked before storing."""
+    return name_problems(bindings) + unbound(bindings, machine) + unused(bindings, machine)
+
+
+def published_message(payload: Any, task_token: str | None, state_name: str) -> dict[str, Any]:
+    """What a publish task puts on its topic: the SQS or SNS body of its parameters."""
+    body = (
+        payload.get("MessageBody", payload.get("Message", payload))
+        if isinstance(payload, dict)
+        else payload
+    )
+    return {"message": body, "task_token": task_token, "state": state_name}
 
 
 def publish_result(target: Publish) -> dict[str, Any]:

@@ -179,7 +179,7 @@ async def test_placing_needs_a_running_stack_and_sensible_numbers(
 def test_an_order_is_priced_from_the_shop_unless_a_price_is_given() -> None:
     from services.catalog import PRODUCTS
     from stepstream.cli.main import build_parser
-    from stepstream.cli.orders_commands import FALLBACK_UNIT_PRICE, order_document
+    from stepstream.cli.orders_commands import order_document
 
     def amount(*extra: str) -> int:
         args = build_parser().parse_args(["orders", "place", "--qty", "2", *extra])
@@ -187,4 +187,54 @@ def test_an_order_is_priced_from_the_shop_unless_a_price_is_given() -> None:
 
     assert amount("--sku", "MUG") == 2 * PRODUCTS["MUG"][0]
     assert amount("--sku", "MUG", "--unit-price", "250") == 500
-    assert amount("--sku", "NOT-IN-THE-SHOP") == 2 * FALLBACK_UNIT_PRICE
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--qty", "99999999999999999999999"], "--qty (items.0.qty) invalid"),
+        (["--qty", "1001"], "--qty (items.0.qty) invalid"),
+        (["--sku", "NOT-IN-THE-SHOP"], "--sku (items.0.sku) invalid: unknown SKU"),
+        (["--unit-price", "0"], "--unit-price (items.0.unitPrice) invalid"),
+        (["--unit-price", "100000000"], "--unit-price (items.0.unitPrice) invalid"),
+        (["--card", "pm_card_nonexistent"], "--card (paymentMethod) invalid: unknown payment"),
+        (["--card", "tok_visa"], "--card (paymentMethod) invalid"),
+        (["--order-id", "bad name !!"], "--order-id (orderId) invalid"),
+    ],
+)
+async def test_an_order_the_shop_cannot_take_is_refused_before_anything_starts(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    named: str,
+) -> None:
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    monkeypatch.delenv("STEPSTREAM_STRIPE_API_KEY", raising=False)
+    base = {"--sku": "MUG", "--qty": "1", "--data-dir": str(tmp_path)}
+    base.update(zip(flags[::2], flags[1::2], strict=True))
+
+    code, out, err = await stepstream(
+        capsys, "orders", "place", *[part for pair in base.items() for part in pair]
+    )
+
+    # Exit 2 and no word of a missing stack: refused before any stack was looked for.
+    assert code == 2, err
+    refusal = json.loads(err)
+    assert refusal["error"] == "InvalidOrder"
+    assert named in refusal["message"]
+    assert out == ""
+
+
+def test_with_a_real_stripe_key_any_stripe_shaped_payment_method_is_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stepstream.cli.main import build_parser
+    from stepstream.cli.orders_commands import order_document, placement_problems
+
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_x")
+    args = build_parser().parse_args(
+        ["orders", "place", "--sku", "MUG", "--qty", "1", "--card", "pm_1PqXyZ2eZvKYlo2C"]
+    )
+
+    assert placement_problems(order_document(args)) == []

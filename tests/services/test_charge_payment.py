@@ -295,3 +295,9 @@ def test_an_order_without_an_id_is_invalid() -> None:
         decode_input(ChargeOrder, document, command="charge-payment")
     with pytest.raises(InvalidOrder, match="needs an order object as its input, got null"):
         decode_input(ChargeOrder, None, command="charge-payment")
+
+
+@pytest.mark.parametrize("amount", [10**23, 100_000_000])
+def test_an_absurd_amount_is_a_clear_refusal_not_an_overflow(amount: int) -> None:
+    with pytest.raises(InvalidOrder, match="field 'amount' invalid"):
+        charge_order(amount=amount)

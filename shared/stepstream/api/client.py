@@ -21,7 +21,8 @@ from stepstream.asl.history import HistoryEvent
 from stepstream.asl.machine import load_machine
 from stepstream.asl.tokens import InvalidToken, decode_token
 from stepstream.asl.validation import InvalidDefinition
-from stepstream.bindings import Bindings, InvalidBindings, dumps, load_bindings, unbound
+from stepstream.bindings import Bindings, InvalidBindings, dumps, load_bindings
+from stepstream.bindings import problems as binding_problems
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.bus import Publisher
 from stepstream.messaging.envelope import Envelope
@@ -77,7 +78,7 @@ class StepStreamClient:
                 type(exc), "InvalidBindings"
             )
             raise ApiError(code, str(exc)) from None
-        problems = unbound(bound, machine)
+        problems = binding_problems(bound, machine)
         if problems:
             raise ApiError("InvalidBindings", "; ".join(problems))
         version = await self.store.put_state_machine(name, definition, dumps(bound))

@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from stepstream.api.client import StepStreamClient
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings
 from stepstream.messaging.topics import DEFAULT_PREFIX, Topics
 from stepstream.stack.config import StackNotRunning, data_dir, read_stack
+
+if TYPE_CHECKING:
+    from stepstream.store.base import ExecutionStore
 
 
 def _where(folder: str | None) -> tuple[str, str, str]:
@@ -44,4 +48,17 @@ async def connect(folder: str | None) -> AsyncIterator[StepStreamClient]:
         )
     finally:
         await publisher.stop()
+        await store.close()
+
+
+@asynccontextmanager
+async def execution_store(folder: str | None) -> AsyncIterator[ExecutionStore]:
+    """The running stack's execution store alone, for readers that send nothing."""
+    from stepstream.store.factory import open_store
+
+    store_url, _bootstrap, _prefix = _where(folder)
+    store = await open_store(store_url)
+    try:
+        yield store
+    finally:
         await store.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 import uuid
@@ -73,17 +74,64 @@ def _register_place(actions: Any) -> None:
     place.set_defaults(handler=_place)
 
 
-# What an item costs when neither the command nor the shop's catalogue says.
-FALLBACK_UNIT_PRICE = 1000
+# The order fields the place command's flags fill, for errors in the flags' words.
+_FLAGS = {
+    "items.0.sku": "--sku",
+    "items.0.qty": "--qty",
+    "items.0.unitPrice": "--unit-price",
+    "paymentMethod": "--card",
+    "currency": "--currency",
+    "orderId": "--order-id",
+    "address.name": "--name",
+    "address.line1": "--line1",
+    "address.city": "--city",
+    "address.postal_code": "--postal-code",
+    "address.country": "--country",
+}
 
 
-def unit_price(args: argparse.Namespace) -> int:
+def unit_price(args: argparse.Namespace) -> int | None:
+    """The price given, else the shop's; None for a SKU the shop does not sell."""
     if args.unit_price is not None:
         return int(args.unit_price)
     from services.catalog import PRODUCTS  # the shop is the application's, not shared code
 
-    price, _stock = PRODUCTS.get(args.sku, (FALLBACK_UNIT_PRICE, 0))
-    return price
+    listed = PRODUCTS.get(args.sku)
+    return listed[0] if listed else None
+
+
+def placement_problems(order: dict[str, Any]) -> list[str]:
+    """Why the shop would refuse ``order``, each naming its flag; empty when it holds."""
+    from pydantic import ValidationError
+
+    from services.catalog import PRODUCTS
+    from services.common.inputs import describe
+    from services.common.orders import Order, Shop, shop_problems
+
+    shop = Shop({sku: price for sku, (price, _) in PRODUCTS.items()}, _payment_methods())
+    skus = [str(item.get("sku")) for item in order["items"]]
+    problems = shop_problems(skus, str(order["paymentMethod"]), shop)
+    if not problems:
+        try:
+            Order.model_validate(order)
+        except ValidationError as exc:
+            problems = describe(exc).split("; ")
+    return [_in_flags(problem) for problem in problems]
+
+
+def _payment_methods() -> frozenset[str] | None:
+    """The stand-in's test cards, unless a real Stripe key says other ids may exist."""
+    if os.environ.get("STRIPE_API_KEY") or os.environ.get("STEPSTREAM_STRIPE_API_KEY"):
+        return None
+    from services.simulators.stripe_api.cards import TEST_PAYMENT_METHODS
+
+    return frozenset(TEST_PAYMENT_METHODS)
+
+
+def _in_flags(problem: str) -> str:
+    for field, flag in _FLAGS.items():
+        problem = problem.replace(f"field '{field}'", f"{flag} ({field})")
+    return problem
 
 
 def order_document(args: argparse.Namespace) -> dict[str, Any]:
@@ -92,7 +140,7 @@ def order_document(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "orderId": args.order_id or f"ord-{uuid.uuid4().hex[:8]}",
         "items": [{"sku": args.sku, "qty": args.qty, "unitPrice": price}],
-        "amount": args.qty * price,
+        "amount": args.qty * (price or 0),
         "currency": args.currency,
         "paymentMethod": args.card,
         "address": {
@@ -107,6 +155,11 @@ def order_document(args: argparse.Namespace) -> dict[str, Any]:
 
 def _place(args: argparse.Namespace) -> int:
     order = order_document(args)
+    problems = placement_problems(order)
+    if problems:
+        refusal = {"error": "InvalidOrder", "message": "; ".join(problems)}
+        print(json.dumps(refusal), file=sys.stderr)
+        return 2
 
     async def run() -> dict[str, Any]:
         async with connect(args.data_dir) as client:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stepstream.asl.machine import load_machine
-from stepstream.bindings import InvalidBindings, dumps, load_bindings, unbound
+from stepstream.bindings import InvalidBindings, dumps, load_bindings
+from stepstream.bindings import problems as binding_problems
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.broker.embedded import EmbeddedBroker
 from stepstream.messaging.topics import Topics
@@ -66,7 +67,7 @@ async def register(store: ExecutionStore, name: str, definition: str, bindings: 
     """Register a state machine, refusing a definition or bindings that do not hold."""
     machine = load_machine(definition)
     bound = load_bindings(bindings)
-    problems = unbound(bound, machine)
+    problems = binding_problems(bound, machine)
     if problems:
         raise InvalidBindings(f"state machine {name}: " + "; ".join(problems))
     return await store.put_state_machine(name, definition, dumps(bound))
