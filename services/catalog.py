@@ -8,6 +8,7 @@ test mode is a matter of STRIPE_API_KEY and no STEPSTREAM_STRIPE_API_BASE.
 from __future__ import annotations
 
 import json
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,14 @@ SERVICES: list[tuple[str, str]] = [
     ("review-desk", "services.review_desk"),
     ("order-view", "services.order_view"),
 ]
+
+
+# Secrets a process takes from the environment of `stepstream up`; no other process sees
+# them (the others get only the base variables and the STEPSTREAM_* settings).
+SECRETS_FOR: dict[str, tuple[str, ...]] = {
+    "charge-payment": ("STRIPE_API_KEY", "STEPSTREAM_STRIPE_API_KEY"),
+    "stripe": ("STEPSTREAM_STRIPE_STANDIN_API_KEYS",),
+}
 
 
 @dataclass(frozen=True)
@@ -61,9 +70,11 @@ def simulator_urls(data_dir: Path) -> dict[str, str]:
     if path.exists():
         urls: dict[str, str] = json.loads(path.read_text())
         return urls
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     urls = {name: f"http://127.0.0.1:{_free_port()}" for name in ("carrier", "stripe")}
-    path.write_text(json.dumps(urls))
+    # Written before the stack makes its files private: private from the start.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(json.dumps(urls))
     return urls
 
 

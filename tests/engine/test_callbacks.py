@@ -7,13 +7,15 @@ waiting (answered, failed, timed out) is refused as timed out.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
 
 from stepstream.asl.execution import TaskNotPending
 from stepstream.asl.local import LocalRunner
-from stepstream.asl.tokens import InvalidToken
+from stepstream.asl.tokens import InvalidToken, encode_token
 from tests.engine.support import (
     CALLBACK_RESOURCE,
     Inbox,
@@ -238,3 +240,18 @@ def test_a_queue_callback_with_no_local_binding_waits_for_its_token() -> None:
     assert "TaskStarted" in types(local.history)
     local.send_task_success(details(scheduled)["taskToken"], {"decision": "retry"})
     assert local.execution.output == {"decision": "retry"}
+
+
+def test_a_forged_token_for_a_waiting_task_is_refused_as_invalid() -> None:
+    local, inbox = waiting(REVIEW)
+    arn, task_id, _secret = json.loads(_unpadded_b64decode(inbox.tokens[0]))
+    forged = encode_token(arn, task_id, "guessed")
+    with pytest.raises(InvalidToken, match="Invalid Token"):
+        local.send_task_success(forged, "forged")
+    assert local.execution.status == "RUNNING"
+    local.send_task_success(inbox.tokens[0], "genuine")
+    assert local.execution.output == "genuine"
+
+
+def _unpadded_b64decode(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))

@@ -92,6 +92,10 @@ async def test_an_operator_lists_shows_and_resolves_a_ticket(
 async def test_tickets_can_be_listed_without_a_running_stack(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from services.review_desk.app import open_tickets
+    from services.review_desk.settings import ReviewDeskSettings
+
+    await (await open_tickets(ReviewDeskSettings(data_dir=tmp_path))).close()
     code, out, _ = await stepstream(capsys, "review", "list", "--data-dir", str(tmp_path))
     assert (code, out.strip()) == (0, "no open review tickets")
     code, _, err = await stepstream(

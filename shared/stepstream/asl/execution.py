@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from typing import Any
 
@@ -68,15 +69,20 @@ class Execution:
     def task_for_token(self, token: str) -> PendingTask:
         """The pending task a callback token answers.
 
-        Raises InvalidToken for a token of another execution, TaskNotPending for a task
-        that already finished (AWS answers TaskTimedOut).
+        Raises InvalidToken for a token of another execution or one that names a waiting
+        task without its secret, TaskNotPending for a task that already finished (AWS
+        answers TaskTimedOut).
         """
         ref = decode_token(token)
         if ref.execution_arn != self.state.execution_arn:
             raise InvalidToken("Invalid Token: it belongs to another execution")
         task = self.state.tasks.get(ref.task_id)
-        if task is None or task.token != token:
+        if task is None:
             raise TaskNotPending("Task Timed Out: the task for this token is no longer pending")
+        # Each scheduling of a task gets its own task id, so a token naming a waiting task
+        # but not matching it was never handed out: forged, not stale.
+        if task.token is None or not hmac.compare_digest(task.token, token):
+            raise InvalidToken("Invalid Token: it does not match the waiting task's token")
         return task
 
     @property

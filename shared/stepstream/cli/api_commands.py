@@ -18,11 +18,29 @@ from stepstream.stack.config import StackNotRunning
 Call = Callable[[StepStreamClient, argparse.Namespace], Awaitable[dict[str, Any]]]
 
 
-def _file(path: str) -> str:
+FILE_PREFIX = "file://"
+
+
+def _read(path: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).expanduser().read_text(encoding="utf-8")
     except OSError as exc:
-        raise ApiError("InvalidArguments", f"cannot read {path}: {exc.strerror}") from None
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: not UTF-8 text") from None
+
+
+def _value(text: str) -> str:
+    """The argument itself, or with file://PATH the file's text, as the AWS CLI reads it.
+
+    A document too large for a command line has no other way in.
+    """
+    return _read(text.removeprefix(FILE_PREFIX)) if text.startswith(FILE_PREFIX) else text
+
+
+def _document(text: str) -> str:
+    """A file's text, named by its path or, as the AWS CLI has it, by file://PATH."""
+    return _read(text.removeprefix(FILE_PREFIX))
 
 
 COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]], Call]] = {
@@ -30,14 +48,18 @@ COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]], Cal
         "register a definition and its resource bindings (a new version when they changed)",
         [
             (("name",), {}),
-            (("--definition",), {"required": True}),
-            (("--bindings",), {"required": True}),
+            (("--definition",), {"required": True, "type": _document}),
+            (("--bindings",), {"required": True, "type": _document}),
         ],
-        lambda c, a: c.create_state_machine(a.name, _file(a.definition), _file(a.bindings)),
+        lambda c, a: c.create_state_machine(a.name, a.definition, a.bindings),
     ),
     "start-execution": (
         "start an execution; the same name and input again returns the same execution",
-        [(("state_machine",), {}), (("--input",), {"default": "{}"}), (("--name",), {})],
+        [
+            (("state_machine",), {}),
+            (("--input",), {"default": "{}", "type": _value, "help": "JSON, or file://PATH"}),
+            (("--name",), {}),
+        ],
         lambda c, a: c.start_execution(a.state_machine, a.input, a.name),
     ),
     "describe-execution": (
@@ -67,12 +89,22 @@ COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]], Cal
     ),
     "send-task-success": (
         "finish a waiting task with its output",
-        [(("task_token",), {}), (("--output",), {"required": True})],
+        [
+            (("task_token",), {}),
+            (
+                ("--output", "--task-output"),
+                {"required": True, "type": _value, "dest": "output", "help": "JSON, or file://PATH"},
+            ),
+        ],
         lambda c, a: c.send_task_success(a.task_token, a.output),
     ),
     "send-task-failure": (
         "fail a waiting task with an error name and cause",
-        [(("task_token",), {}), (("--error",), {"default": ""}), (("--cause",), {"default": ""})],
+        [
+            (("task_token",), {}),
+            (("--error",), {"default": ""}),
+            (("--cause",), {"default": "", "type": _value, "help": "text, or file://PATH"}),
+        ],
         lambda c, a: c.send_task_failure(a.task_token, a.error, a.cause),
     ),
     "send-task-heartbeat": (

@@ -34,6 +34,11 @@ def _where(folder: str | None) -> tuple[str, str, str]:
     return stack.store_url, stack.bootstrap_servers, stack.topic_prefix
 
 
+def stack_address(folder: str | None) -> tuple[str, str, str]:
+    """(store URL, bootstrap servers, topic prefix) of the stack on ``folder``."""
+    return _where(folder)
+
+
 @asynccontextmanager
 async def connect(folder: str | None) -> AsyncIterator[StepStreamClient]:
     from stepstream.store.factory import open_store

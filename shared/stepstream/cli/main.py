@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from stepstream.cli import (
     api_commands,
+    dead_letter_commands,
     demo_commands,
     engine_commands,
     orders_commands,
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_commands.register(commands)
     orders_commands.register(commands)
     review_commands.register(commands)
+    dead_letter_commands.register(commands)
     return parser
 
 

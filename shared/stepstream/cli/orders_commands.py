@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from stepstream.api.errors import ApiError
 from stepstream.cli.connect import connect
+from stepstream.cli.local_data import require_database
 from stepstream.stack.config import StackNotRunning, data_dir
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ def _list(args: argparse.Namespace) -> int:
 
     try:
         orders = asyncio.run(run())
-    except ValueError as exc:
+    except (ValueError, StackNotRunning) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     if args.json:
@@ -212,7 +213,7 @@ def _show(args: argparse.Namespace) -> int:
     except OrderNotFound as exc:
         print(json.dumps({"error": "OrderNotFound", "message": str(exc)}), file=sys.stderr)
         return 1
-    except ValueError as exc:
+    except (ValueError, StackNotRunning) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     document = {**shown.order.to_json(), "source": shown.source}
@@ -238,7 +239,9 @@ async def _find(args: argparse.Namespace) -> ShownOrder:
 def _settings(args: argparse.Namespace) -> OrderViewSettings:
     from services.order_view.settings import OrderViewSettings
 
-    return OrderViewSettings(data_dir=data_dir(args.data_dir))
+    settings = OrderViewSettings(data_dir=data_dir(args.data_dir))
+    require_database(args.data_dir, settings.database_url(), "orders view")
+    return settings
 
 
 def _text(flag: str) -> Any:

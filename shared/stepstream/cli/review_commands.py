@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from stepstream import arns
 from stepstream.api.errors import ApiError
 from stepstream.cli.connect import connect
+from stepstream.cli.local_data import require_database
 from stepstream.stack.config import StackNotRunning, data_dir
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ async def open_desk(
     from services.review_desk.settings import ReviewDeskSettings
 
     settings = ReviewDeskSettings(data_dir=data_dir(folder))
+    require_database(folder, settings.database_url(), "review tickets")
     async with AsyncExitStack() as stack:
         database = await open_tickets(settings)
         stack.push_async_callback(database.close)

@@ -35,7 +35,7 @@ def stack_options(
     folder: Path, broker_port: int | None = None, *, log_to_files: bool = False
 ) -> StackOptions:
     # The services are the application's, not shared code.
-    from services.catalog import STATE_MACHINES, simulator_urls, stack_services
+    from services.catalog import SECRETS_FOR, STATE_MACHINES, simulator_urls, stack_services
 
     services, env = stack_services(folder)
     return StackOptions(
@@ -43,6 +43,7 @@ def stack_options(
         broker_port=broker_port,
         services=services,
         env=env,
+        secrets=SECRETS_FOR,
         state_machines=[(m.name, m.definition, m.bindings) for m in STATE_MACHINES],
         urls=simulator_urls(folder),
         log_to_files=log_to_files,

@@ -53,7 +53,40 @@ class StackNotRunning(RuntimeError):
     """No stack runs on this data folder."""
 
 
+class NoStackData(StackNotRunning):
+    """The data folder, or the file a command reads in it, is not there.
+
+    Commands that only read a stack refuse then, rather than create an empty folder or
+    database and report it as a stack with nothing in it (a mistyped --data-dir).
+    """
+
+
+def existing_data_dir(given: str | None) -> Path:
+    """The data folder as `data_dir` finds it; `NoStackData` if it does not exist."""
+    folder = data_dir(given)
+    if not folder.is_dir():
+        raise NoStackData(
+            f"no stepstream data folder at {folder}: check --data-dir or "
+            f"${DATA_DIR_VARIABLE}, or start a stack with `stepstream up --data-dir {folder}`"
+        )
+    return folder
+
+
+def require_file(folder: Path, path: Path, what: str) -> None:
+    """`NoStackData` naming the folder, unless ``path`` (``what``, of the stack) exists."""
+    if not path.is_file():
+        raise NoStackData(
+            f"no {what} in {folder} ({path.name} is missing): "
+            f"is this a stepstream data folder? check --data-dir or ${DATA_DIR_VARIABLE}"
+        )
+
+
 def read_stack(folder: Path) -> StackFile:
+    if not folder.is_dir():
+        raise NoStackData(
+            f"no stack runs on {folder}: there is no such folder (check --data-dir or "
+            f"${DATA_DIR_VARIABLE})"
+        )
     path = folder / STACK_FILE
     try:
         stack = StackFile.model_validate(json.loads(path.read_text()))

@@ -17,6 +17,24 @@ from stepstream.stack.config import ProcessStatus
 
 log = logging.getLogger(__name__)
 
+# What every process gets of the supervisor's own environment; anything else it needs
+# comes in its spec, so a secret reaches only the process that uses it.
+BASE_VARIABLES = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+)
+# Files the processes create (databases, logs) are for the stack's user alone: they hold
+# task tokens, addresses and payment references.
+PRIVATE_UMASK = 0o077
+
 
 @dataclass(frozen=True)
 class ProcessSpec:
@@ -61,10 +79,12 @@ class Supervisor:
             run.watcher = asyncio.create_task(self._watch(run))
 
     async def _launch(self, run: _Running) -> None:
-        env = {**os.environ, **run.spec.env, "PYTHONUNBUFFERED": "1"}
+        base = {name: os.environ[name] for name in BASE_VARIABLES if name in os.environ}
+        env = {**base, **run.spec.env, "PYTHONUNBUFFERED": "1"}
         run.process = await asyncio.create_subprocess_exec(
             *run.spec.argv,
             env=env,
+            umask=PRIVATE_UMASK,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.broker.embedded import EmbeddedBroker
 from stepstream.messaging.topics import Topics
 from stepstream.stack.config import STACK_FILE, ProcessStatus, StackFile, write_stack
-from stepstream.stack.supervisor import ProcessSpec, Supervisor
+from stepstream.stack.supervisor import PRIVATE_UMASK, ProcessSpec, Supervisor
 from stepstream.store.base import ExecutionStore
 from stepstream.store.factory import open_store
 
@@ -34,8 +34,10 @@ class StackOptions:
     store_url: str | None = None
     # Extra processes beyond the orchestrator: (name, python module) pairs.
     services: Sequence[tuple[str, str]] = field(default_factory=tuple)
-    # Extra environment for every process (simulator URLs, keys, ...).
+    # Extra environment for every process (simulator URLs, ...): no secrets here.
     env: dict[str, str] = field(default_factory=dict)
+    # Process name -> variables of this process's environment only that one gets (keys).
+    secrets: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # State machines registered at start: (name, definition file, bindings file).
     state_machines: Sequence[tuple[str, Path, Path]] = field(default_factory=tuple)
     # Addresses worth showing (simulators), kept in the stack file for commands.
@@ -48,19 +50,39 @@ class StackOptions:
         return self.store_url or f"sqlite:///{self.data_dir / 'orchestrator.db'}"
 
 
-def process_specs(options: StackOptions, bootstrap: str) -> list[ProcessSpec]:
+# Names of STEPSTREAM_* settings that hold secrets: passed only as `secrets` says.
+_SECRET_SUFFIXES = ("_KEY", "_KEYS", "_SECRET", "_PASSWORD", "_TOKEN")
+
+
+def _settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The user's STEPSTREAM_* settings that every process may read (no secrets)."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name.startswith("STEPSTREAM_") and not name.endswith(_SECRET_SUFFIXES)
+    }
+
+
+def process_specs(
+    options: StackOptions, bootstrap: str, environ: Mapping[str, str] | None = None
+) -> list[ProcessSpec]:
+    environ = os.environ if environ is None else environ
     env = {
+        **_settings(environ),
         "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "STEPSTREAM_STORE_URL": options.resolved_store_url,
         "STEPSTREAM_TOPIC_PREFIX": options.topic_prefix,
         "STEPSTREAM_DATA_DIR": str(options.data_dir),
         **options.env,
     }
-    specs = [ProcessSpec("orchestrator", [sys.executable, "-m", "services.orchestrator"], env)]
-    specs += [
-        ProcessSpec(name, [sys.executable, "-m", module], env) for name, module in options.services
+
+    def spec(name: str, module: str) -> ProcessSpec:
+        secrets = {k: environ[k] for k in options.secrets.get(name, ()) if k in environ}
+        return ProcessSpec(name, [sys.executable, "-m", module], {**env, **secrets})
+
+    return [spec("orchestrator", "services.orchestrator")] + [
+        spec(name, module) for name, module in options.services
     ]
-    return specs
 
 
 async def register(store: ExecutionStore, name: str, definition: str, bindings: str) -> int:
@@ -85,9 +107,14 @@ class Stack:
         self.broker_restarts = 0
         self._stack: StackFile | None = None
         self._broker_watch: asyncio.Task[None] | None = None
+        self._umask: int | None = None
 
     async def start(self) -> None:
-        self.options.data_dir.mkdir(parents=True, exist_ok=True)
+        # The folder and what this process writes in it (store, stack file, logs) are
+        # private; the children get the same umask from the supervisor.
+        self._umask = os.umask(PRIVATE_UMASK)
+        self.options.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.options.data_dir.chmod(0o700)
         await self.broker.start()
         topics = Topics(self.options.topic_prefix)
         await ensure_topics(self.broker.bootstrap_servers, [TopicSpec(t) for t in topics.fixed()])
@@ -148,6 +175,9 @@ class Stack:
         await self.broker.stop()
         with contextlib.suppress(FileNotFoundError):
             (self.options.data_dir / STACK_FILE).unlink()
+        if self._umask is not None:
+            os.umask(self._umask)
+            self._umask = None
 
     async def __aenter__(self) -> Stack:
         await self.start()
