@@ -241,7 +241,9 @@ class KafkaSubscriber:
                 log.debug("broker check of group %s skipped: %s", self._group_id, exc)
                 continue
             if lost and consumer is self._consumer:
-                await self._start_again({tp.topic for tp in lost})
+                # A broker that lost one of the topics lost them all; the others may just
+                # not show it yet (a log refilled past this consumer's old position).
+                await self._start_again(set(self._topics))
 
     async def _start_again(self, topics: set[str]) -> None:
         self.broker_losses += 1
