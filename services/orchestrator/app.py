@@ -76,22 +76,45 @@ async def fire_timers(
             await asyncio.sleep(poll_seconds)
 
 
+def broker_marker(topics: Topics) -> TopicSpec:
+    """A topic no client produces to or reads, so only ``ensure_topics`` ever creates it.
+
+    Finding it missing is the one signal that survives clients recreating the other
+    topics first (the embedded broker creates a topic for any client that names it): the
+    broker is new or came back empty, and what it held is gone.
+    """
+    return TopicSpec(f"{topics.prefix}.orchestrator.broker-marker", partitions=1)
+
+
 async def watch_broker(
-    bootstrap: str, specs: Sequence[TopicSpec], orchestrator: Orchestrator, every: float
+    bootstrap: str,
+    specs: Sequence[TopicSpec],
+    orchestrator: Orchestrator,
+    every: float,
+    marker: TopicSpec,
 ) -> None:
-    """Notice a broker that came back empty: make the topics again, re-send pending commands."""
+    """Notice a new or emptied broker: make the topics again, re-send pending commands.
+
+    The first check runs at once, so a stack started again against an empty embedded
+    broker re-sends the commands that were in it instead of waiting out task time-outs.
+    Against a broker that kept its data nothing is re-sent; where a command is re-sent
+    needlessly, workers answer it again from their idempotency record.
+    """
     while True:
-        await asyncio.sleep(every)
         try:
-            created = await ensure_topics(bootstrap, specs)
+            created = await ensure_topics(bootstrap, [*specs, marker])
         except BrokerError as exc:
             log.warning("broker unreachable: %s", exc)
+            await asyncio.sleep(every)
             continue
-        if created:
+        if marker.name in created:
             count = await orchestrator.republish_pending()
             log.warning(
-                "broker lost its topics; recreated %d and re-sent %d commands", len(created), count
+                "the broker is new or lost its data; made %d topics, re-sent %d commands",
+                len(created) - 1,
+                count,
             )
+        await asyncio.sleep(every)
 
 
 async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyncio.Event) -> None:
@@ -131,7 +154,11 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
         ),
         asyncio.create_task(
             watch_broker(
-                kafka.bootstrap_servers, specs, orchestrator, settings.broker_check_seconds
+                kafka.bootstrap_servers,
+                specs,
+                orchestrator,
+                settings.broker_check_seconds,
+                broker_marker(topics),
             )
         ),
     ]

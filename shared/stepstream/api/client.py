@@ -3,13 +3,20 @@
 Reads come straight from the store (the history is the truth); changes go to the
 orchestrator as requests on its topic, keyed by execution ARN, and the calls that AWS
 answers after the change (start, stop) wait until the store shows it.
+
+A broker's acknowledgement is not durability (the embedded one keeps messages in memory
+only, and may die and come back empty), so a start or stop is answered only once the
+orchestrator has recorded it; until then the request is sent again now and then, which
+is harmless as the orchestrator handles a repeated start or stop as the first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from stepstream import arns
@@ -37,6 +44,8 @@ from stepstream.messaging.topics import Topics
 from stepstream.store.base import ExecutionStore
 from stepstream.store.records import ExecutionRecord, ExecutionStatus, ListPosition
 
+log = logging.getLogger(__name__)
+
 
 def _parse_json(text: str, code: str, what: str) -> Any:
     try:
@@ -55,6 +64,7 @@ class StepStreamClient:
         bootstrap: str | None = None,
         wait_seconds: float = 10.0,
         poll_seconds: float = 0.02,
+        resend_seconds: float = 1.0,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -62,6 +72,7 @@ class StepStreamClient:
         self.bootstrap = bootstrap
         self.wait_seconds = wait_seconds
         self.poll_seconds = poll_seconds
+        self.resend_seconds = resend_seconds
 
     # -- state machines ------------------------------------------------------------------
 
@@ -125,12 +136,12 @@ class StepStreamClient:
         existing = await self.store.get_execution(arn)
         if existing is None:
             request = StartExecution(state_machine=machine_name, name=name, input=execution_input)
-            await self._send(arn, request.KIND, request.model_dump())
-            existing = await self._wait_for(arn, lambda record: record is not None)
+            existing = await self._send_until(
+                arn, request.KIND, request.model_dump(), lambda r: r is not None, "start"
+            )
         elif json.loads(existing.input) != execution_input:
             raise ApiError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
-        started = existing.start_date.isoformat() if existing else None
-        return {"executionArn": arn, "startDate": started}
+        return {"executionArn": arn, "startDate": existing.start_date.isoformat()}
 
     async def describe_execution(self, execution_arn: str) -> dict[str, Any]:
         return shapes.execution_description(await self._record(execution_arn))
@@ -172,11 +183,13 @@ class StepStreamClient:
         record = await self._record(execution_arn)
         if record.status == ExecutionStatus.RUNNING:
             request = StopExecution(error=error, cause=cause)
-            await self._send(execution_arn, request.KIND, request.model_dump())
-            stopped = await self._wait_for(
-                execution_arn, lambda r: r is not None and r.status != ExecutionStatus.RUNNING
+            record = await self._send_until(
+                execution_arn,
+                request.KIND,
+                request.model_dump(),
+                lambda r: r is not None and r.status != ExecutionStatus.RUNNING,
+                "stop",
             )
-            record = stopped or record
         stop_date = record.stop_date.isoformat() if record.stop_date else None
         return {"stopDate": stop_date}
 
@@ -242,10 +255,36 @@ class StepStreamClient:
         envelope = Envelope(kind=kind, execution_id=arn, payload=payload)
         await self.publisher.publish(self.topics.requests(), arn, envelope)
 
-    async def _wait_for(self, arn: str, done: Any) -> ExecutionRecord | None:
-        deadline = asyncio.get_running_loop().time() + self.wait_seconds
+    async def _send_until(
+        self,
+        arn: str,
+        kind: str,
+        payload: dict[str, Any],
+        done: Callable[[ExecutionRecord | None], bool],
+        what: str,
+    ) -> ExecutionRecord:
+        """Send a request, again now and then, until the store shows it took effect."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_seconds
+        next_send = loop.time()
+        problem = "the orchestrator did not record it"
         while True:
             record = await self.store.get_execution(arn)
-            if done(record) or asyncio.get_running_loop().time() > deadline:
+            if record is not None and done(record):
                 return record
+            now = loop.time()
+            if now > deadline:
+                raise ApiError(
+                    "ServiceUnavailable",
+                    f"the {what} of '{arn}' was not recorded within {self.wait_seconds:g} s"
+                    f" ({problem}); it may still happen: calling again is safe",
+                )
+            if now >= next_send:
+                # A send that hangs on an unreachable broker must not outlast the deadline.
+                next_send = now + self.resend_seconds
+                try:
+                    await asyncio.wait_for(self._send(arn, kind, payload), max(0.0, deadline - now))
+                except Exception as exc:  # the broker's errors, and a send that timed out
+                    problem = f"sending the request failed: {type(exc).__name__}: {exc}"
+                    log.info("%s of %s not sent (%s); sending it again", what, arn, problem)
             await asyncio.sleep(self.poll_seconds)

@@ -8,12 +8,14 @@ key instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.abc import ConsumerRebalanceListener  # type: ignore[import-untyped]
 from aiokafka.coordinator.assignors.range import (  # type: ignore[import-untyped]
     RangePartitionAssignor,
 )
@@ -30,6 +32,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stepstream.messaging.bus import CommitFailed, Outgoing, Record
 from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.kafka_loss import lost_partitions
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ class KafkaSettings(BaseSettings):
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
     linger_ms: int = Field(default=0, ge=0)
     request_timeout_ms: int = Field(default=30000, ge=1000)
+    # How often a consumer checks that the broker did not come back empty under it.
+    broker_check_seconds: float = Field(default=1.0, gt=0)
 
 
 def _encode_key(key: str | None) -> bytes | None:
@@ -134,7 +139,12 @@ class KafkaPublisher:
 
 
 class KafkaSubscriber:
-    """A ``Subscriber``: one member of a consumer group, committing only when told to."""
+    """A ``Subscriber``: one member of a consumer group, committing only when told to.
+
+    It watches for a broker that came back empty (see ``kafka_loss``); then it starts a
+    fresh consumer that reads the recreated topics from their beginning, and drops the
+    commits of records read before, which would point past the new logs' ends.
+    """
 
     def __init__(
         self, *, settings: KafkaSettings, topics: Sequence[str], group_id: str | None = None
@@ -148,11 +158,19 @@ class KafkaSubscriber:
         self._topics = tuple(topics)
         self._group_id = group
         self._consumer: Any = None
+        self._watch: asyncio.Task[None] | None = None
+        self._read_up_to: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._rewind: set[str] = set()
+        self.broker_losses = 0
 
     async def start(self) -> None:
+        self._consumer = await self._new_consumer()
+        self._watch = asyncio.create_task(self._watch_broker())
+
+    async def _new_consumer(self) -> Any:
         s = self._settings
         consumer = AIOKafkaConsumer(
-            *self._topics,
             bootstrap_servers=s.bootstrap_servers,
             client_id=s.client_id,
             group_id=self._group_id,
@@ -166,10 +184,16 @@ class KafkaSubscriber:
             heartbeat_interval_ms=s.heartbeat_interval_ms,
             request_timeout_ms=s.request_timeout_ms,
         )
+        consumer.subscribe(self._topics, listener=_Rewind(self, consumer))
         await _start_or_close(consumer)
-        self._consumer = consumer
+        return consumer
 
     async def stop(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         consumer, self._consumer = self._consumer, None
         if consumer is None:
             return
@@ -184,14 +208,16 @@ class KafkaSubscriber:
         await self.stop()
 
     async def __aiter__(self) -> AsyncIterator[Record]:
-        consumer = self._consumer
-        if consumer is None:
+        if self._consumer is None:
             raise RuntimeError("KafkaSubscriber is not started")
-        while True:
+        while (consumer := self._consumer) is not None:
             try:
                 message = await consumer.getone()
             except ConsumerStoppedError:
-                return
+                continue  # stopped for good (loop ends), or replaced after a broker loss
+            if consumer is not self._consumer:
+                continue  # read from the lost logs just before the consumer was replaced
+            self._read_up_to[TopicPartition(message.topic, message.partition)] = message.offset + 1
             yield Record(
                 topic=message.topic,
                 partition=message.partition,
@@ -200,6 +226,39 @@ class KafkaSubscriber:
                 value=message.value if message.value is not None else b"",
                 headers=tuple(message.headers or ()),
             )
+
+    async def _watch_broker(self) -> None:
+        every = self._settings.broker_check_seconds
+        while True:
+            await asyncio.sleep(every)
+            consumer = self._consumer
+            try:
+                lost = await asyncio.wait_for(
+                    lost_partitions(consumer, dict(self._read_up_to), dict(self._committed)),
+                    max(every, 5.0),
+                )
+            except (KafkaError, TimeoutError, OSError, IllegalStateError) as exc:
+                log.debug("broker check of group %s skipped: %s", self._group_id, exc)
+                continue
+            if lost and consumer is self._consumer:
+                # A broker that lost one of the topics lost them all; the others may just
+                # not show it yet (a log refilled past this consumer's old position).
+                await self._start_again(set(self._topics))
+
+    async def _start_again(self, topics: set[str]) -> None:
+        self.broker_losses += 1
+        log.warning(
+            "group %s: the broker lost %s (log ends or commits went back); reading them"
+            " again from the beginning",
+            self._group_id,
+            ", ".join(sorted(topics)),
+        )
+        self._rewind |= topics
+        self._read_up_to.clear()
+        self._committed.clear()
+        old, self._consumer = self._consumer, await self._new_consumer()
+        with contextlib.suppress(KafkaError):
+            await old.stop()
 
     def owns_key(self, topic: str, key: bytes) -> bool:
         consumer = self._consumer
@@ -216,10 +275,39 @@ class KafkaSubscriber:
         if consumer is None:
             raise CommitFailed(f"subscriber stopped before committing {_where(record)}")
         partition = TopicPartition(record.topic, record.partition)
+        if record.offset >= self._read_up_to.get(partition, 0):
+            raise CommitFailed(f"{_where(record)} was read from a log the broker lost")
         try:
             await consumer.commit({partition: record.offset + 1})
-        except (CommitFailedError, IllegalStateError) as exc:
+        except (CommitFailedError, IllegalStateError, KafkaError) as exc:
             raise CommitFailed(f"cannot commit {_where(record)}: {exc}") from exc
+        self._committed[partition] = max(self._committed.get(partition, 0), record.offset + 1)
+
+
+class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Seeks a fresh consumer to the beginning of the topics the broker lost.
+
+    Committed offsets the old consumer left on the new broker would otherwise skip the
+    first records of the recreated logs; committing the beginning overrides them.
+    """
+
+    def __init__(self, subscriber: KafkaSubscriber, consumer: Any) -> None:
+        self._subscriber = subscriber
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        rewind = [tp for tp in assigned if tp.topic in self._subscriber._rewind]
+        if not rewind:
+            return
+        beginning = await self._consumer.beginning_offsets(rewind)
+        for tp, offset in beginning.items():
+            self._consumer.seek(tp, offset)
+        with contextlib.suppress(KafkaError, IllegalStateError):
+            await self._consumer.commit(beginning)
+        self._subscriber._rewind -= {tp.topic for tp in rewind}
 
 
 async def _start_or_close(client: Any) -> None:

@@ -1,0 +1,46 @@
+"""Noticing that a broker came back empty under a running consumer.
+
+A memory-only broker that is restarted has no topics, messages or committed offsets,
+while its consumers still hold positions in logs that are gone. Measured on the embedded
+broker (Tansu 0.6, aiokafka 0.14): fetches beyond the new log end come back empty without
+an out-of-range error, topics come back auto-created by the first client that names them
+(with the broker's default partition count), and a consumer that rejoined can sit at
+position 0 of a partition with messages and receive nothing. So the consumer is
+checked from outside: a log end below what it has already read, or committed offsets
+that the broker no longer knows, can only mean the logs were lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiokafka import TopicPartition  # type: ignore[import-untyped]
+
+
+async def lost_partitions(
+    consumer: Any,
+    read_up_to: Mapping[TopicPartition, int],
+    committed_by_us: Mapping[TopicPartition, int],
+) -> set[TopicPartition]:
+    """The assigned partitions whose broker-side state went back behind this consumer's.
+
+    ``read_up_to`` is the offset after the last record handed out, ``committed_by_us``
+    the last offset this member committed; both are snapshots taken before asking, so a
+    commit landing meanwhile cannot look like a loss.
+    """
+    assigned = set(consumer.assignment())
+    watched = assigned & (set(read_up_to) | set(committed_by_us))
+    if not watched:
+        return set()
+    ends = await consumer.end_offsets(sorted(watched))
+    lost = {tp for tp in watched if ends.get(tp, 0) < read_up_to.get(tp, 0)}
+    for tp in sorted(watched - lost):
+        ours = committed_by_us.get(tp)
+        if ours is None:
+            continue
+        theirs = await consumer.committed(tp)
+        # Another member may have committed further after a rebalance, never less.
+        if theirs is None or theirs < ours:
+            lost.add(tp)
+    return lost

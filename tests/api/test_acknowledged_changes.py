@@ -1,0 +1,105 @@
+"""A start or stop the API acknowledges exists, even when the broker loses the request."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+
+from services.orchestrator.orchestrator import Orchestrator
+from stepstream.api.client import StepStreamClient
+from stepstream.api.errors import ApiError
+from stepstream.messaging.bus import Outgoing
+from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.topics import Topics
+from stepstream.store.memory import InMemoryStore
+
+TOPICS = Topics("t")
+DEFINITION = {
+    "StartAt": "Work",
+    "States": {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "work", "Payload.$": "$"},
+            "TimeoutSeconds": 300,
+            "End": True,
+        }
+    },
+}
+BINDINGS = {"functions": {"work": "work"}}
+
+
+class ForgetfulBroker:
+    """Acknowledges every request; delivers to the orchestrator only those it keeps.
+
+    Like a memory-only broker that dies after acknowledging: the first ``forget`` requests
+    vanish, and with ``forget=None`` all of them do.
+    """
+
+    def __init__(self, orchestrator: Orchestrator, *, forget: int | None) -> None:
+        self.orchestrator = orchestrator
+        self.forget = forget
+        self.received = 0
+
+    async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
+        self.received += 1
+        if self.forget is None or self.received <= self.forget:
+            return
+        await self.orchestrator.handle_envelope(envelope)
+
+    async def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
+        raise AssertionError("the client sends envelopes")
+
+    async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
+        raise AssertionError("the client sends envelopes")
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[InMemoryStore]:
+    memory = InMemoryStore()
+    await memory.open()
+    await memory.put_state_machine("Orders", json.dumps(DEFINITION), json.dumps(BINDINGS))
+    yield memory
+    await memory.close()
+
+
+def client_over(store: InMemoryStore, broker: ForgetfulBroker) -> StepStreamClient:
+    client = StepStreamClient(store=store, publisher=broker, topics=TOPICS, wait_seconds=3.0)
+    client.resend_seconds = 0.05
+    return client
+
+
+async def test_a_start_the_broker_lost_is_sent_again_until_it_is_recorded(
+    store: InMemoryStore,
+) -> None:
+    broker = ForgetfulBroker(Orchestrator(store=store, topics=TOPICS), forget=2)
+    started = await client_over(store, broker).start_execution("Orders", "{}", "o-1")
+    assert started["startDate"] is not None
+    assert await store.get_execution(started["executionArn"]) is not None
+
+
+async def test_a_start_never_recorded_is_an_error_not_an_answer(store: InMemoryStore) -> None:
+    broker = ForgetfulBroker(Orchestrator(store=store, topics=TOPICS), forget=None)
+    client = client_over(store, broker)
+    client.wait_seconds = 0.3
+    with pytest.raises(ApiError) as raised:
+        await client.start_execution("Orders", "{}", "o-1")
+    assert raised.value.code == "ServiceUnavailable"
+    assert "not recorded" in raised.value.message
+
+
+async def test_a_stop_the_broker_lost_is_sent_again_until_it_is_recorded(
+    store: InMemoryStore,
+) -> None:
+    broker = ForgetfulBroker(Orchestrator(store=store, topics=TOPICS), forget=0)
+    client = client_over(store, broker)
+    started = await client.start_execution("Orders", "{}", "o-1")
+    broker.forget, broker.received = 1, 0
+    stopped = await client.stop_execution(started["executionArn"], "Cancelled", "by test")
+    assert stopped["stopDate"] is not None
+    record = await store.get_execution(started["executionArn"])
+    assert record is not None and record.status == "ABORTED"
