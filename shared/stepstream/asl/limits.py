@@ -30,3 +30,14 @@ def check_state_data(state_name: str, value: Any) -> None:
             f"The state/task '{state_name}' returned a result with a size exceeding the "
             "maximum number of bytes service limit.",
         )
+
+
+def execution_input_problem(value: Any) -> str | None:
+    """Why ``value`` cannot start an execution (too large), or None if it can."""
+    size = payload_size(value)
+    if size <= MAX_PAYLOAD_BYTES:
+        return None
+    return (
+        f"the execution input is {size} bytes, over the limit of {MAX_PAYLOAD_BYTES} bytes "
+        "(256 KiB of UTF-8 JSON)"
+    )
