@@ -13,9 +13,9 @@ import pytest
 from services.orchestrator.dispatch import HISTORY_KIND
 from stepstream import arns
 from stepstream.api.errors import ApiError
-from stepstream.messaging.dead_letter import DeadLetter
+from stepstream.messaging.dead_letter import PREVIEW_BYTES, DeadLetter
 from stepstream.messaging.envelope import Envelope, decode
-from stepstream.messaging.kafka import KafkaBus, KafkaSettings
+from stepstream.messaging.kafka import KafkaBus, KafkaPublisher, KafkaSettings
 from stepstream.messaging.requests import StartExecution
 from tests.integration.harness import System, eventually, running_system
 from tests.messaging.support import collecting, unique
@@ -107,6 +107,33 @@ async def test_an_oversized_start_request_on_the_bus_is_dead_lettered(
         assert "InvalidExecutionInput" in letter.reason
         assert "300002 bytes" in letter.reason and "262144" in letter.reason
         assert await system.store.get_execution(arn) is None
+
+
+async def test_an_oversized_record_on_the_requests_topic_is_set_aside_bounded(
+    kafka: KafkaSettings, store_url: str, prefix: str
+) -> None:
+    async with running_system(kafka, store_url, prefix) as system:
+        await six_passes(system)
+        dead = KafkaBus(settings=kafka).subscriber(
+            [system.topics.dead_letter()], group_id=unique("dead")
+        )
+        await dead.start()
+        try:
+            async with collecting(dead) as letters:
+                large = kafka.model_copy(update={"max_record_bytes": 4 * 1024 * 1024})
+                async with KafkaPublisher(settings=large) as producer:
+                    oversized = b"{" + b" " * 1_200_000 + b"}"
+                    await producer.publish_raw(system.topics.requests(), b"k", oversized, [])
+                after = await system.start("six", "after", {"n": 3})
+
+                assert (await system.finished(after))["status"] == "SUCCEEDED"
+                [record] = await letters.wait_for(1)
+        finally:
+            await dead.stop()
+        letter = DeadLetter.from_record(record)
+        assert letter.truncated and letter.original_size == len(oversized)
+        assert len(letter.value) == PREVIEW_BYTES
+        assert letter.consumer_group == f"{prefix}.orchestrator"
 
 
 def published(records: list[Any]) -> list[Envelope]:
