@@ -130,7 +130,9 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
     )
     await publisher.start()
     await subscriber.start()
-    relay = OutboxRelay(store=store, publisher=publisher, clock=clock.now)
+    relay = OutboxRelay(
+        store=store, publisher=publisher, dead_letter_topic=topics.dead_letter(), clock=clock.now
+    )
     orchestrator = Orchestrator(store=store, topics=topics, clock=clock, relay=relay.submit)
     loops = [
         asyncio.create_task(

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.orchestrator.executions import Loaded
+from services.orchestrator.history_batches import HISTORY_KIND as HISTORY_KIND
+from services.orchestrator.history_batches import history_envelopes
 from stepstream.asl import errors
 from stepstream.asl.lambda_invoke import function_event
 from stepstream.asl.messages import (
@@ -19,11 +21,10 @@ from stepstream.asl.messages import (
 )
 from stepstream.bindings import Command, Publish, publish_result, published_message, resolve
 from stepstream.messaging.contracts import TaskCommand
-from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope
 from stepstream.messaging.topics import Topics
 from stepstream.store.records import NewEvent, OutboxMessage, Timer
 
-HISTORY_KIND = "history.events"
 PUBLISH_KIND = "task.publish"
 
 
@@ -104,7 +105,12 @@ def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Wr
 
 
 def plan(
-    loaded: Loaded, decision: Decision, topics: Topics, fired_timer: str | None = None
+    loaded: Loaded,
+    decision: Decision,
+    topics: Topics,
+    fired_timer: str | None = None,
+    *,
+    max_message_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Writes:
     arn = loaded.execution.state.execution_arn
     writes = Writes(events=[NewEvent(type=e.type, data=e.to_record()) for e in decision.events])
@@ -120,14 +126,7 @@ def plan(
                 writes.timers_set.append(Timer(key, arn, due_at, {"timer_id": timer_id}))
             case CancelTimer(timer_id):
                 writes.timers_cleared.append(store_timer_id(arn, timer_id))
-    if decision.events:
-        history = Envelope(
-            kind=HISTORY_KIND,
-            execution_id=arn,
-            payload={
-                "state_machine": loaded.machine.name,
-                "events": [event.data for event in writes.events],
-            },
-        )
+    events = [event.data for event in writes.events]
+    for history in history_envelopes(arn, loaded.machine.name, events, max_bytes=max_message_bytes):
         writes.outbox.append(_outbox(topics.history(), history))
     return writes

@@ -23,6 +23,7 @@ from services.orchestrator.locks import KeyedLocks
 from stepstream import arns
 from stepstream.asl.history import HistoryEvent, TaskScheduledDetails
 from stepstream.asl.lambda_invoke import task_output
+from stepstream.asl.limits import execution_input_problem
 from stepstream.asl.messages import (
     Decision,
     Message,
@@ -185,6 +186,9 @@ class Orchestrator:
         _check_start(request)
         name = arns.state_machine_name(request.state_machine)
         arn = arns.execution_arn(name, request.name)
+        if (too_large := execution_input_problem(request.input)) is not None:
+            # The client refuses this; a request put straight on the bus is set aside.
+            raise PoisonMessage(f"InvalidExecutionInput: {too_large}")
         async with self._locks.hold(arn):
             if await self.store.get_execution(arn) is not None:
                 return arn  # a redelivered start, or a name reused (the client refuses that)

@@ -11,6 +11,10 @@ the rows a replica leaves behind.
 A crash between publishing and marking publishes a message twice; every consumer is
 idempotent (workers on the idempotency key, the orchestrator on the pending task), so
 at-least-once is enough.
+
+A row the producer refuses for good (too large for a record) would be retried forever
+and hold back every row after it; it goes to the dead-letter topic instead, bounded and
+with the reason, and counts as done. Any other failure (a broker away) is retried.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from stepstream.messaging.bus import Outgoing, Publisher
+from stepstream.messaging.bus import MessagesRejected, Outgoing, Publisher, Record
+from stepstream.messaging.dead_letter import send_to_dead_letter
 from stepstream.store.base import ExecutionStore
 from stepstream.store.prepare import utc_now
 from stepstream.store.records import PendingMessage
@@ -36,6 +41,7 @@ class OutboxRelay:
         *,
         store: ExecutionStore,
         publisher: Publisher,
+        dead_letter_topic: str | None = None,
         batch_size: int = 500,
         sweep_seconds: float = 1.0,
         grace_seconds: float = 3.0,
@@ -44,6 +50,8 @@ class OutboxRelay:
     ) -> None:
         self.store = store
         self.publisher = publisher
+        self.dead_letter_topic = dead_letter_topic
+        self.dead_lettered = 0
         self.batch_size = batch_size
         self.sweep_seconds = sweep_seconds
         self.grace = timedelta(seconds=grace_seconds)
@@ -105,14 +113,33 @@ class OutboxRelay:
         return len(due)
 
     async def _publish(self, rows: list[PendingMessage]) -> None:
-        await self.publisher.publish_batch(
-            [
-                Outgoing(p.message.topic, p.message.key, p.message.value, p.message.headers)
-                for p in rows
-            ]
-        )
+        try:
+            await self.publisher.publish_batch(
+                [
+                    Outgoing(p.message.topic, p.message.key, p.message.value, p.message.headers)
+                    for p in rows
+                ]
+            )
+        except MessagesRejected as exc:
+            if self.dead_letter_topic is None:
+                raise
+            for index, reason in sorted(exc.reasons.items()):
+                await self._set_aside(rows[index], reason)
         await self.store.mark_published([p.id for p in rows])
         self.published += len(rows)
+
+    async def _set_aside(self, row: PendingMessage, reason: str) -> None:
+        assert self.dead_letter_topic is not None
+        message = row.message
+        # Never on the broker, so no partition; the offset names the outbox row instead.
+        record = Record(message.topic, -1, row.id, message.key, message.value, message.headers)
+        await send_to_dead_letter(
+            self.publisher,
+            self.dead_letter_topic,
+            record,
+            f"outbox row {row.id} cannot be published: {reason}",
+        )
+        self.dead_lettered += 1
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -25,6 +25,7 @@ from stepstream.api.errors import ApiError
 from stepstream.api.paging import decode_next_token, encode_next_token
 from stepstream.asl.execution import Execution, TaskNotPending
 from stepstream.asl.history import HistoryEvent
+from stepstream.asl.limits import execution_input_problem
 from stepstream.asl.machine import load_machine
 from stepstream.asl.tokens import InvalidToken, decode_token
 from stepstream.asl.validation import InvalidDefinition
@@ -128,6 +129,8 @@ class StepStreamClient:
         except arns.InvalidName as exc:
             raise ApiError("InvalidName", str(exc)) from None
         execution_input = _parse_json(input_text, "InvalidExecutionInput", "the execution input")
+        if (too_large := execution_input_problem(execution_input)) is not None:
+            raise ApiError("InvalidExecutionInput", too_large)
         if await self.store.get_state_machine(machine_name) is None:
             raise ApiError(
                 "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{machine_name}'"

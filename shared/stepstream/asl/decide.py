@@ -34,6 +34,7 @@ from stepstream.asl.history import (
     TaskStartedDetails,
     TaskSucceededDetails,
 )
+from stepstream.asl.limits import check_state_data
 from stepstream.asl.messages import (
     CancelTimer,
     Decision,
@@ -189,9 +190,13 @@ class Decider:
             case Done(result):
                 return self._exit(frame, result, env)
             case Chose(target, output, assigned):
+                if (too_large := self._oversized(frame, output)) is not None:
+                    return self._fail_state(frame, too_large.error, too_large.cause, None)
                 self._emit_exited(frame, output, assigned)
                 return (target, output)
             case Succeeded(output):
+                if (too_large := self._oversized(frame, output)) is not None:
+                    return self._fail_state(frame, too_large.error, too_large.cause, None)
                 self._emit_exited(frame, output, {})
                 self._complete(frame, output)
                 return None
@@ -222,6 +227,7 @@ class Decider:
                 output, assigned = passthrough_output(current, frame.input, env)
             else:
                 output, assigned = shape_output(current, frame.input, result, env)
+            check_state_data(current.name, output)
         except StatesError as exc:
             return self._fail_state(frame, exc.error, exc.cause, None)
         self._emit_exited(frame, output, assigned)
@@ -230,6 +236,14 @@ class Decider:
             return None
         assert current.next is not None
         return (current.next, output)
+
+    def _oversized(self, frame: Frame, output: Any) -> StatesError | None:
+        assert frame.state is not None
+        try:
+            check_state_data(frame.state.name, output)
+        except StatesError as exc:
+            return exc
+        return None
 
     def _emit_exited(self, frame: Frame, output: Any, assigned: dict[str, Any]) -> None:
         assert frame.state is not None
@@ -279,6 +293,7 @@ class Decider:
                 {"Error": error, "Cause": cause},
                 env,
             )
+            check_state_data(current.name, output)
         except StatesError as exc:
             self._fail_frame(frame, exc.error, exc.cause)
             return None

@@ -13,6 +13,12 @@ from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped]
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 
 _TOPIC_ALREADY_EXISTS = 36
+
+# The largest record stepstream sends (an envelope of up to 1 MiB, its key and headers).
+# Topics are created with it as max.message.bytes, since Apache Kafka's default (1 MiB
+# and 12 bytes) is smaller; the embedded broker takes the setting but enforces no limit.
+MAX_RECORD_BYTES = 1024 * 1024 + 64 * 1024
+MAX_MESSAGE_BYTES = "max.message.bytes"
 _LEGAL_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
@@ -65,9 +71,8 @@ async def ensure_topics(
 
 
 def _new_topic(spec: TopicSpec) -> NewTopic:
-    return NewTopic(
-        spec.name, spec.partitions, spec.replication_factor, topic_configs=dict(spec.configs)
-    )
+    configs = {MAX_MESSAGE_BYTES: str(MAX_RECORD_BYTES), **spec.configs}
+    return NewTopic(spec.name, spec.partitions, spec.replication_factor, topic_configs=configs)
 
 
 def _created(topic_errors: Sequence[tuple[str, int, str | None]]) -> list[str]:

@@ -50,6 +50,19 @@ class CommitFailed(Exception):
     """
 
 
+class MessagesRejected(Exception):
+    """Messages of a batch that can never be sent as they are (too large for the broker).
+
+    Raised only once every other message of the batch was sent; ``reasons`` maps the
+    index of each refused message in the batch to why. Sending them again cannot help,
+    unlike a broker that is away, which raises the client's own error.
+    """
+
+    def __init__(self, reasons: dict[int, str]) -> None:
+        super().__init__("; ".join(f"message {i}: {r}" for i, r in sorted(reasons.items())))
+        self.reasons = reasons
+
+
 class Publisher(Protocol):
     async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
         """Send ``envelope`` and wait until the broker has it."""
@@ -65,7 +78,8 @@ class Publisher(Protocol):
         """Send many messages, in order, and wait until the broker has them all.
 
         Much faster than one ``publish`` after another (the sends share round trips); if
-        it raises, some of the messages may have been sent and some not.
+        it raises, some of the messages may have been sent and some not, except for
+        ``MessagesRejected``, which says that all the others were sent.
         """
         ...
 

@@ -4,6 +4,10 @@ A dead letter is the original record, bytes, key and headers unchanged, publishe
 dead-letter topic with headers that say why and where it came from. A consumer that
 meets a bad message dead-letters it and commits past it; a consumer whose handler fails
 for any other reason stops without committing, so the message comes back after restart.
+
+A dead letter is itself bounded, or setting it aside would fail like the message did and
+the consumer would meet it again forever: a record too large to be sent again keeps only
+its first bytes, and says so (headers ``truncated`` and ``original-size``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ SOURCE_PARTITION = HEADER_PREFIX + "source-partition"
 SOURCE_OFFSET = HEADER_PREFIX + "source-offset"
 CONSUMER_GROUP = HEADER_PREFIX + "consumer-group"
 DEAD_LETTERED_AT = HEADER_PREFIX + "dead-lettered-at"
+TRUNCATED = HEADER_PREFIX + "truncated"
+ORIGINAL_SIZE = HEADER_PREFIX + "original-size"
+
+# A dead letter's value, key and original headers together stay under this; past it the
+# value keeps its first PREVIEW_BYTES, enough to see what the message was.
+MAX_DEAD_LETTER_BYTES = DEFAULT_MAX_BYTES
+PREVIEW_BYTES = 4096
+MAX_REASON_BYTES = 2048
+_MAX_KEY_BYTES = 1024
+_MAX_HEADER_BYTES = 16 * 1024
 
 Handler = Callable[[Envelope, Record], Awaitable[None]]
 
@@ -49,6 +63,8 @@ class DeadLetter:
     key: bytes | None
     value: bytes
     headers: Headers
+    truncated: bool = False
+    original_size: int | None = None
 
     @classmethod
     def from_record(cls, record: Record) -> DeadLetter:
@@ -64,6 +80,8 @@ class DeadLetter:
                 key=record.key,
                 value=record.value,
                 headers=tuple((n, v) for n, v in record.headers if not _is_ours(n)),
+                truncated=ours.get(TRUNCATED) == "true",
+                original_size=int(ours[ORIGINAL_SIZE]) if ORIGINAL_SIZE in ours else None,
             )
         except KeyError as exc:
             raise ValueError(f"not a dead letter: header {exc.args[0]!r} missing") from None
@@ -81,13 +99,18 @@ async def send_to_dead_letter(
     *,
     consumer_group: str | None = None,
 ) -> None:
-    """Publish ``record`` unchanged to the dead-letter ``topic`` with why and whence."""
+    """Publish ``record`` to the dead-letter ``topic`` with why and whence.
+
+    The record goes unchanged unless it is too large to send again; then only its first
+    bytes go, marked as truncated with the original size. A partition of -1 names a
+    message that never reached the broker (an outbox row the producer refused).
+    """
     log.warning(
         "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
     )
-    headers = [(n, v) for n, v in record.headers if not _is_ours(n)]
+    key, value, headers = _bounded(record)
     headers += [
-        (REASON, reason.encode()),
+        (REASON, _clip(reason.encode(), MAX_REASON_BYTES)),
         (SOURCE_TOPIC, record.topic.encode()),
         (SOURCE_PARTITION, str(record.partition).encode()),
         (SOURCE_OFFSET, str(record.offset).encode()),
@@ -95,7 +118,28 @@ async def send_to_dead_letter(
     ]
     if consumer_group is not None:
         headers.append((CONSUMER_GROUP, consumer_group.encode()))
-    await publisher.publish_raw(topic, record.key, record.value, headers)
+    await publisher.publish_raw(topic, key, value, headers)
+
+
+def _bounded(record: Record) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
+    headers = [(n, v) for n, v in record.headers if not _is_ours(n)]
+    header_bytes = sum(len(n) + len(v) for n, v in headers)
+    key_bytes = len(record.key or b"")
+    size = len(record.value) + key_bytes + header_bytes
+    if size <= MAX_DEAD_LETTER_BYTES - MAX_REASON_BYTES:
+        return record.key, record.value, headers
+    if header_bytes > _MAX_HEADER_BYTES:
+        headers = []
+    key = None if record.key is None else record.key[:_MAX_KEY_BYTES]
+    headers += [(TRUNCATED, b"true"), (ORIGINAL_SIZE, str(len(record.value)).encode())]
+    return key, record.value[:PREVIEW_BYTES], headers
+
+
+def _clip(text: bytes, limit: int) -> bytes:
+    if len(text) <= limit:
+        return text
+    # Cut on a character boundary: readers decode headers as UTF-8.
+    return text[: limit - 3].decode(errors="ignore").encode() + b"..."
 
 
 async def handle_record(

@@ -24,17 +24,24 @@ from aiokafka.errors import (  # type: ignore[import-untyped]
     ConsumerStoppedError,
     IllegalStateError,
     KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
 )
 from aiokafka.partitioner import DefaultPartitioner, murmur2  # type: ignore[import-untyped]
 from aiokafka.protocol.group import LeaveGroupRequest  # type: ignore[import-untyped]
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stepstream.messaging.bus import CommitFailed, Outgoing, Record
+from stepstream.broker.admin import MAX_RECORD_BYTES
+from stepstream.messaging.bus import CommitFailed, MessagesRejected, Outgoing, Record
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.kafka_loss import lost_partitions
 
 log = logging.getLogger(__name__)
+
+# Refusals that sending again cannot cure: the record is too large for the client or broker.
+_TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
 
 
 class KafkaSettings(BaseSettings):
@@ -56,6 +63,10 @@ class KafkaSettings(BaseSettings):
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
     linger_ms: int = Field(default=0, ge=0)
+    # The largest record a producer sends, and the max.message.bytes given to the topics
+    # stepstream creates: an envelope of up to 1 MiB plus room for its key and headers.
+    # A record over it is refused by the producer and set aside, never retried.
+    max_record_bytes: int = Field(default=MAX_RECORD_BYTES, ge=64 * 1024)
     request_timeout_ms: int = Field(default=30000, ge=1000)
     # How often a consumer checks that the broker did not come back empty under it.
     broker_check_seconds: float = Field(default=1.0, gt=0)
@@ -97,6 +108,7 @@ class KafkaPublisher:
             enable_idempotence=False,
             linger_ms=s.linger_ms,
             request_timeout_ms=s.request_timeout_ms,
+            max_request_size=s.max_record_bytes,
             partitioner=partition_for_key,
         )
         await _start_or_close(producer)
@@ -131,11 +143,25 @@ class KafkaPublisher:
         producer = self._running()
         # Each send() only queues its message (in call order, which keeps per-partition
         # order); the acknowledgements are awaited together afterwards.
-        acks = [
-            await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers) or None)
-            for m in messages
-        ]
-        await asyncio.gather(*acks)
+        rejected: dict[int, str] = {}
+        acks: list[tuple[int, Any]] = []
+        for index, m in enumerate(messages):
+            try:
+                ack = await producer.send(
+                    m.topic, m.value, key=m.key, headers=list(m.headers) or None
+                )
+            except _TOO_LARGE as exc:
+                rejected[index] = _refusal(exc)
+                continue
+            acks.append((index, ack))
+        results = await asyncio.gather(*(ack for _, ack in acks), return_exceptions=True)
+        for (index, _), result in zip(acks, results, strict=True):
+            if isinstance(result, _TOO_LARGE):
+                rejected[index] = _refusal(result)
+            elif isinstance(result, BaseException):
+                raise result
+        if rejected:
+            raise MessagesRejected(rejected)
 
 
 class KafkaSubscriber:
@@ -308,6 +334,10 @@ class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
         with contextlib.suppress(KafkaError, IllegalStateError):
             await self._consumer.commit(beginning)
         self._subscriber._rewind -= {tp.topic for tp in rewind}
+
+
+def _refusal(exc: KafkaError) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def _start_or_close(client: Any) -> None:

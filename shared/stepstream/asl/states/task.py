@@ -9,6 +9,7 @@ from stepstream.asl import errors, jsonata_expr
 from stepstream.asl.dataflow import Env, jsonata, select_path, state_input
 from stepstream.asl.definition import QueryLanguage, StateDef, common_fields
 from stepstream.asl.errors import StatesError
+from stepstream.asl.limits import check_state_data
 from stepstream.asl.states.outcomes import Outcome, RunTask
 
 
@@ -48,6 +49,7 @@ def _seconds(value: Any, path: str | None, raw: Any, env: Env, field: str) -> in
 
 def step(state: TaskState, raw: Any, env: Env) -> Outcome:
     parameters = state_input(state, raw, env)
+    check_state_data(state.name, parameters)
     data = raw if state.is_jsonata else select_path(state.input_path, raw, env, "InputPath")
     timeout = _seconds(
         state.timeout_seconds, state.timeout_seconds_path, data, env, "TimeoutSecondsPath"

@@ -1,0 +1,111 @@
+"""States.DataLimitExceeded: what one state may hand on is bounded.
+
+From the Step Functions quotas: an execution's input, each state's output and each
+task's parameters may hold at most 256 KiB (262,144 bytes of UTF-8 JSON). A state whose
+result or output, or a task whose parameters, would exceed that fails with
+States.DataLimitExceeded, which a Catch naming it can route like any other error (AWS
+keeps it out of States.ALL, as a terminal error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepstream.asl.limits import MAX_PAYLOAD_BYTES, payload_size
+from tests.engine.support import entered, invoke_task, lambda_task, machine, of_type, run
+
+LIMIT = 262_144
+TOO_BIG = "x" * (LIMIT + 1)
+
+
+def cause(state: str) -> str:
+    return (
+        f"The state/task '{state}' returned a result with a size exceeding the maximum "
+        "number of bytes service limit."
+    )
+
+
+def failure(local: Any) -> tuple[str | None, str | None]:
+    [failed] = of_type(local.history, "ExecutionFailed")
+    assert failed.details is not None
+    return failed.details.error, failed.details.cause  # type: ignore[union-attr]
+
+
+def test_the_limit_is_256_kib_of_utf8_json() -> None:
+    assert MAX_PAYLOAD_BYTES == LIMIT
+    assert payload_size("é") == len('"é"'.encode())  # UTF-8, not escaped ASCII
+
+
+def test_a_pass_state_whose_output_is_too_large_fails_the_execution() -> None:
+    local = run(machine({"Big": {"Type": "Pass", "Result": TOO_BIG, "End": True}}))
+    assert local.execution.status == "FAILED"
+    assert failure(local) == ("States.DataLimitExceeded", cause("Big"))
+    assert of_type(local.history, "PassStateExited") == []
+
+
+def test_an_output_just_under_the_limit_is_handed_on() -> None:
+    fits = "x" * (LIMIT - 2)  # the two quotes make it exactly the limit
+    local = run(machine({"Big": {"Type": "Pass", "Result": fits, "End": True}}))
+    assert local.execution.status == "SUCCEEDED"
+    assert local.execution.output == fits
+
+
+def test_a_task_result_too_large_is_caught_by_name() -> None:
+    definition = machine(
+        {
+            "Fetch": lambda_task(
+                "fetch",
+                Catch=[{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Handled"}],
+                End=True,
+            ),
+            "Handled": {"Type": "Pass", "End": True},
+        }
+    )
+    local = run(definition, {}, {"fetch": lambda event, context: TOO_BIG})
+    assert entered(local.history) == ["Fetch", "Handled"]
+    assert local.execution.status == "SUCCEEDED"
+    assert local.execution.output == {"Error": "States.DataLimitExceeded", "Cause": cause("Fetch")}
+
+
+def test_a_result_selector_cannot_hide_an_output_built_too_large() -> None:
+    definition = machine(
+        {"Echo": lambda_task("echo", ResultSelector={"a.$": "$", "b.$": "$"}, End=True)}
+    )
+    half = "y" * (LIMIT // 2 + 10)
+    local = run(definition, half, {"echo": lambda event, context: event})
+    assert failure(local) == ("States.DataLimitExceeded", cause("Echo"))
+
+
+def test_task_parameters_too_large_fail_before_the_task_runs() -> None:
+    calls: list[Any] = []
+
+    def remember(event: Any, context: Any) -> Any:
+        calls.append(event)
+        return "done"
+
+    definition = machine(
+        {
+            "Send": invoke_task(
+                "send",
+                Parameters={"FunctionName": "send", "Payload": {"a.$": "$", "b.$": "$"}},
+                End=True,
+            )
+        }
+    )
+    local = run(definition, "z" * (LIMIT // 2 + 10), {"send": remember})
+    assert calls == []
+    assert of_type(local.history, "TaskScheduled") == []
+    assert failure(local) == ("States.DataLimitExceeded", cause("Send"))
+
+
+def test_states_all_does_not_catch_it_as_aws_documents() -> None:
+    definition = machine(
+        {
+            "Fetch": lambda_task(
+                "fetch", Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Handled"}], End=True
+            ),
+            "Handled": {"Type": "Pass", "End": True},
+        }
+    )
+    local = run(definition, {}, {"fetch": lambda event, context: TOO_BIG})
+    assert failure(local) == ("States.DataLimitExceeded", cause("Fetch"))
