@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from services.orchestrator.orchestrator import MAX_INPUT_BYTES, Orchestrator
+from services.orchestrator.orchestrator import Orchestrator
 from stepstream import arns
+from stepstream.asl.limits import MAX_PAYLOAD_BYTES
 from stepstream.asl.ports import VirtualClock
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
@@ -47,7 +48,7 @@ def start_request(name: str, execution_input: Any) -> Envelope:
     [
         ("bad name !!", {}, "Invalid execution name 'bad name !!'"),
         ("x" * 81, {}, "Invalid execution name"),
-        ("big", {"blob": "x" * MAX_INPUT_BYTES}, "execution input is"),
+        ("big", {"blob": "x" * MAX_PAYLOAD_BYTES}, "execution input is"),
     ],
 )
 async def test_a_start_the_api_would_refuse_is_poison_and_starts_nothing(

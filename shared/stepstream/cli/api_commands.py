@@ -93,7 +93,12 @@ COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]], Cal
             (("task_token",), {}),
             (
                 ("--output", "--task-output"),
-                {"required": True, "type": _value, "dest": "output", "help": "JSON, or file://PATH"},
+                {
+                    "required": True,
+                    "type": _value,
+                    "dest": "output",
+                    "help": "JSON, or file://PATH",
+                },
             ),
         ],
         lambda c, a: c.send_task_success(a.task_token, a.output),

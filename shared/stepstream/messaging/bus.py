@@ -50,12 +50,19 @@ class CommitFailed(Exception):
     """
 
 
+class PublishFailed(Exception):
+    """The broker did not take a message now (unreachable, restarting, not ready).
+
+    Unlike ``MessagesRejected``, sending the same message again later may succeed.
+    """
+
+
 class MessagesRejected(Exception):
     """Messages of a batch that can never be sent as they are (too large for the broker).
 
     Raised only once every other message of the batch was sent; ``reasons`` maps the
     index of each refused message in the batch to why. Sending them again cannot help,
-    unlike a broker that is away, which raises the client's own error.
+    unlike a broker that is away, which raises ``PublishFailed``.
     """
 
     def __init__(self, reasons: dict[int, str]) -> None:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from stepstream.messaging.bus import CommitFailed, Headers, Publisher, Record, Subscriber
 from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope, MalformedMessage, decode
+from stepstream.messaging.patience import until_published
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,9 @@ async def send_to_dead_letter(
     ]
     if consumer_group is not None:
         headers.append((CONSUMER_GROUP, consumer_group.encode()))
-    await publisher.publish_raw(topic, key, value, headers)
+    await until_published(
+        lambda: publisher.publish_raw(topic, key, value, headers), f"dead letter to {topic}"
+    )
 
 
 def _bounded(record: Record) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:

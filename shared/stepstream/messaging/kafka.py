@@ -34,7 +34,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stepstream.broker.admin import MAX_RECORD_BYTES
-from stepstream.messaging.bus import CommitFailed, MessagesRejected, Outgoing, Record
+from stepstream.messaging.bus import (
+    CommitFailed,
+    MessagesRejected,
+    Outgoing,
+    PublishFailed,
+    Record,
+)
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.kafka_loss import lost_partitions
 
@@ -132,14 +138,26 @@ class KafkaPublisher:
         return self._producer
 
     async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
-        await self._running().send_and_wait(topic, envelope.to_bytes(), key=_encode_key(key))
+        await self.publish_raw(topic, _encode_key(key), envelope.to_bytes(), ())
 
     async def publish_raw(
         self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
     ) -> None:
-        await self._running().send_and_wait(topic, value, key=key, headers=list(headers) or None)
+        producer = self._running()
+        try:
+            await producer.send_and_wait(topic, value, key=key, headers=list(headers) or None)
+        except _TOO_LARGE as exc:
+            raise MessagesRejected({0: _refusal(exc)}) from exc
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise PublishFailed(f"{topic}: {type(exc).__name__}: {exc}") from exc
 
     async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
+        try:
+            await self._publish_batch(messages)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _publish_batch(self, messages: Sequence[Outgoing]) -> None:
         producer = self._running()
         # Each send() only queues its message (in call order, which keeps per-partition
         # order); the acknowledgements are awaited together afterwards.

@@ -31,6 +31,7 @@ from stepstream.messaging.contracts import (
 )
 from stepstream.messaging.dead_letter import PoisonMessage, handle_record
 from stepstream.messaging.envelope import Envelope, MalformedMessage, MessageTooLarge, encode
+from stepstream.messaging.patience import until_published
 from stepstream.messaging.topics import Topics
 from stepstream.worker.context import CommandContext
 from stepstream.worker.execution import CommandHandler, execute, unknown_command_reply
@@ -234,7 +235,10 @@ class Worker:
         assert self._publisher is not None
         data = _encode_reply(command, reply, self.settings.max_message_bytes)
         key = command.execution_id.encode()
-        await self._publisher.publish_raw(self.topics.replies(), key, data, ())
+        publisher, topic = self._publisher, self.topics.replies()
+        await until_published(
+            lambda: publisher.publish_raw(topic, key, data, ()), f"reply to {command.command_id}"
+        )
 
     async def _commit_periodically(self) -> None:
         while True:
