@@ -19,7 +19,7 @@ from services.orchestrator.orchestrator import Orchestrator
 from services.orchestrator.relay import OutboxRelay
 from stepstream.asl.ports import Clock, SystemClock
 from stepstream.bindings import read_stored
-from stepstream.broker.admin import BrokerError, TopicSpec, ensure_topics
+from stepstream.broker.admin import DEFAULT_PARTITIONS, BrokerError, TopicSpec, ensure_topics
 from stepstream.messaging.kafka import KafkaBus, KafkaSettings
 from stepstream.messaging.topics import Topics
 from stepstream.store.base import ExecutionStore
@@ -33,7 +33,7 @@ class OrchestratorSettings(BaseSettings):
 
     store_url: str = "sqlite:///.stepstream/orchestrator.db"
     topic_prefix: str = "stepstream"
-    partitions: int = Field(default=1, ge=1)
+    partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1)
     timer_poll_seconds: float = Field(default=0.05, gt=0)
     broker_check_seconds: float = Field(default=2.0, gt=0)
     # Messages handled at once (of different executions; one execution's stay in order).

@@ -79,3 +79,18 @@ async def test_a_consumer_reads_the_recreated_topics_from_their_beginning(
     finally:
         await subscriber.stop()
     assert received == {f"new-{n}" for n in range(6)}
+
+
+async def test_a_topic_a_client_recreates_after_a_wipe_has_the_configured_partitions(
+    own_broker: EmbeddedBroker,
+) -> None:
+    settings = KafkaSettings(bootstrap_servers=own_broker.bootstrap_servers)
+    await ensure_topics(own_broker.bootstrap_servers, [TopicSpec(TOPIC)])
+
+    await kill_and_restart_empty(own_broker)
+    # A producer names the topic before anyone creates it deliberately, as after a crash.
+    async with KafkaPublisher(settings=settings) as publisher:
+        await publisher.publish(TOPIC, "k", Envelope(kind="k", execution_id="k", payload={}))
+        recreated = await publisher._running().partitions_for(TOPIC)
+
+    assert len(recreated) == TopicSpec(TOPIC).partitions

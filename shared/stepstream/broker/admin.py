@@ -22,6 +22,13 @@ MAX_MESSAGE_BYTES = "max.message.bytes"
 _LEGAL_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
+# The embedded broker creates a topic that any client names with 4 partitions, and
+# cannot change a topic's count afterwards. After it comes back empty, clients recreate
+# stepstream's topics before anyone can create them deliberately, so the count every
+# process asks for is the broker's own: the topics come back as they were.
+DEFAULT_PARTITIONS = 4
+
+
 class BrokerError(RuntimeError):
     """The broker could not be started, reached, or asked to do something."""
 
@@ -31,7 +38,7 @@ class TopicSpec:
     """A topic to create: name, partition count, replication factor, topic configs."""
 
     name: str
-    partitions: int = 3
+    partitions: int = DEFAULT_PARTITIONS
     replication_factor: int = 1
     configs: Mapping[str, str] = field(default_factory=dict)
 
