@@ -23,6 +23,9 @@ PRODUCTS: dict[str, tuple[int, int]] = {
     "RARE": (5000, 1),
 }
 
+# Stand-ins for the outside world: they never talk to the broker.
+SIMULATORS = ("carrier", "stripe")
+
 SERVICES: list[tuple[str, str]] = [
     ("carrier", "services.simulators.carrier"),
     ("stripe", "services.simulators.stripe_api"),

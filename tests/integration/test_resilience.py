@@ -123,8 +123,10 @@ async def test_two_orchestrators_share_the_executions_by_partition(
             arns = [await system.start("Calc", f"s{i}", {"n": i}) for i in range(EXECUTIONS)]
             await assert_each_ran_once(system, arns, ledger)
     finally:
+        # Both at once: one stopping alone would hand its partitions to the other.
         for process in processes:
             process.terminate()
+        for process in processes:
             process.wait()
     owned = [last_assignment(log, topics.requests()) for log in logs]
     assert sorted(owned, key=sorted) == [{0}, {1}], owned

@@ -63,7 +63,9 @@ class StepStreamClient:
         publisher: Publisher,
         topics: Topics,
         bootstrap: str | None = None,
-        wait_seconds: float = 10.0,
+        # How long a start or stop may take to be recorded before the caller is told to
+        # try again: room for a stack whose processes are still joining the broker.
+        wait_seconds: float = 30.0,
         poll_seconds: float = 0.02,
         resend_seconds: float = 1.0,
     ) -> None:

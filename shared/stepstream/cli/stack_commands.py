@@ -35,7 +35,13 @@ def stack_options(
     folder: Path, broker_port: int | None = None, *, log_to_files: bool = False
 ) -> StackOptions:
     # The services are the application's, not shared code.
-    from services.catalog import SECRETS_FOR, STATE_MACHINES, simulator_urls, stack_services
+    from services.catalog import (
+        SECRETS_FOR,
+        SIMULATORS,
+        STATE_MACHINES,
+        simulator_urls,
+        stack_services,
+    )
 
     services, env = stack_services(folder)
     return StackOptions(
@@ -47,6 +53,7 @@ def stack_options(
         state_machines=[(m.name, m.definition, m.bindings) for m in STATE_MACHINES],
         urls=simulator_urls(folder),
         log_to_files=log_to_files,
+        broker_free=frozenset(SIMULATORS),
     )
 
 

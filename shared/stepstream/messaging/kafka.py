@@ -273,6 +273,7 @@ class KafkaSubscriber:
 
     async def _watch_broker(self) -> None:
         every = self._settings.broker_check_seconds
+        suspected: Any = None
         while True:
             await asyncio.sleep(every)
             consumer = self._consumer
@@ -284,10 +285,18 @@ class KafkaSubscriber:
             except (KafkaError, TimeoutError, OSError, IllegalStateError) as exc:
                 log.debug("broker check of group %s skipped: %s", self._group_id, exc)
                 continue
-            if lost and consumer is self._consumer:
-                # A broker that lost one of the topics lost them all; the others may just
-                # not show it yet (a log refilled past this consumer's old position).
-                await self._start_again(set(self._topics))
+            if not lost or consumer is not self._consumer:
+                suspected = None
+                continue
+            if suspected is not consumer:
+                # Seen once: a broker under load can answer a log end or a committed
+                # offset from behind for a moment; a real loss is still there next time.
+                suspected = consumer
+                continue
+            suspected = None
+            # A broker that lost one of the topics lost them all; the others may just
+            # not show it yet (a log refilled past this consumer's old position).
+            await self._start_again(set(self._topics))
 
     async def _start_again(self, topics: set[str]) -> None:
         self.broker_losses += 1

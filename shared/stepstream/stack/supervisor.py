@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,8 @@ class _Running:
     process: asyncio.subprocess.Process | None = None
     watcher: asyncio.Task[None] | None = None
     forwarder: asyncio.Task[None] | None = None
+    # Cleared while the process is held stopped (see `Supervisor.hold`).
+    free: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Supervisor:
@@ -75,6 +77,7 @@ class Supervisor:
 
     async def start(self) -> None:
         for run in self._running.values():
+            run.free.set()
             await self._launch(run)
             run.watcher = asyncio.create_task(self._watch(run))
 
@@ -114,14 +117,50 @@ class Supervisor:
             code = await run.process.wait()
             if self._stopping:
                 break
-            run.status.state = "restarting"
-            run.status.restarts += 1
-            self._on_change(self.statuses())
-            log.warning("%s exited with %s; restarting in %.1fs", run.spec.name, code, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self._max_backoff)
+            if run.free.is_set():  # it died by itself: start it again after a pause
+                run.status.state = "restarting"
+                run.status.restarts += 1
+                self._on_change(self.statuses())
+                log.warning("%s exited with %s; restarting in %.1fs", run.spec.name, code, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+            # Held (stopped on purpose, or a hold came during the pause): wait for release.
+            await run.free.wait()
             if not self._stopping:
                 await self._launch(run)
+
+    async def hold(self, names: Collection[str], grace: float = 1.0) -> None:
+        """Stop these processes and keep them stopped until `release`.
+
+        Used while the embedded broker is started again: processes that talk to it must
+        not meet it half-made (clients recreating topics, groups joining), and every
+        process starts from its durable state anyway.
+        """
+        runs = [self._running[name] for name in names]
+        for run in runs:
+            run.free.clear()
+            if run.process is not None and run.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    run.process.send_signal(signal.SIGTERM)
+        # Together, and with a short grace: a process whose broker is gone cannot finish
+        # anything by stopping slowly, and every one of them survives a kill.
+        await asyncio.gather(*(self._end(run, grace) for run in runs))
+        self._on_change(self.statuses())
+
+    def release(self, names: Collection[str]) -> None:
+        """Start again the processes `hold` stopped."""
+        for name in names:
+            self._running[name].free.set()
+
+    async def _end(self, run: _Running, grace: float) -> None:
+        if run.process is None:
+            return
+        try:
+            await asyncio.wait_for(run.process.wait(), grace)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                run.process.kill()
+            await run.process.wait()
 
     async def stop(self, grace: float = 10.0) -> None:
         """SIGTERM every process (last started first), SIGKILL what is left after `grace`."""
@@ -132,14 +171,8 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     run.process.send_signal(signal.SIGTERM)
         for run in runs:
-            if run.process is None:
-                continue
-            try:
-                await asyncio.wait_for(run.process.wait(), grace)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    run.process.kill()
-                await run.process.wait()
+            run.free.set()  # a held process's watcher must see the stop, not wait on
+            await self._end(run, grace)
             run.status.state = "stopped"
             if run.watcher is not None:
                 run.watcher.cancel()

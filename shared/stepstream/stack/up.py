@@ -44,6 +44,9 @@ class StackOptions:
     urls: dict[str, str] = field(default_factory=dict)
     # Processes' output: to the console (False) or to <data_dir>/logs/<name>.log (True).
     log_to_files: bool = False
+    # Processes that never talk to the broker (the simulators): left running when the
+    # broker is started again.
+    broker_free: frozenset[str] = frozenset()
 
     @property
     def resolved_store_url(self) -> str:
@@ -153,17 +156,43 @@ class Stack:
         write_stack(self.options.data_dir, self._stack)
 
     async def _keep_broker_up(self) -> None:
-        """The broker is memory-only: one that died comes back empty, on the same port."""
+        """The broker is memory-only: one that died comes back empty, on the same port.
+
+        The processes that use it are stopped first and started again once its topics
+        exist: each then starts as after any crash, from its durable state (consumer
+        groups from the beginning of the new logs, the orchestrator re-sending what is
+        pending, the review desk reconciling its tickets), instead of meeting a broker
+        that clients are recreating topics and rejoining groups on all at once.
+        """
         while True:
             await asyncio.sleep(0.5)
             if not self.broker.running:
-                log.warning("the embedded broker stopped; starting it again (empty)")
-                self.broker_restarts += 1
-                self._record(self.supervisor.statuses() if self.supervisor else {})
-                with contextlib.suppress(Exception):
-                    await self.broker.stop()
-                await self.broker.start()
-                self._record(self.supervisor.statuses() if self.supervisor else {})
+                await self._restart_broker()
+
+    async def _restart_broker(self) -> None:
+        log.warning("the embedded broker stopped; starting it again (empty)")
+        self.broker_restarts += 1
+        supervisor = self.supervisor
+        clients = (
+            []
+            if supervisor is None
+            else [name for name in supervisor.statuses() if name not in self.options.broker_free]
+        )
+        self._record(supervisor.statuses() if supervisor else {})
+        if supervisor is not None:
+            await supervisor.hold(clients)
+        try:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+            await self.broker.start()
+            topics = Topics(self.options.topic_prefix)
+            await ensure_topics(
+                self.broker.bootstrap_servers, [TopicSpec(t) for t in topics.fixed()]
+            )
+        finally:
+            if supervisor is not None:
+                supervisor.release(clients)
+        self._record(supervisor.statuses() if supervisor else {})
 
     async def stop(self) -> None:
         if self._broker_watch is not None:
