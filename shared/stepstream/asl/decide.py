@@ -50,7 +50,6 @@ from stepstream.asl.messages import (
     TimerFired,
 )
 from stepstream.asl.ports import Clock, Entropy
-from stepstream.asl.resources import parse_resource
 from stepstream.asl.states import map_, wait
 from stepstream.asl.states.outcomes import (
     Chose,
@@ -63,6 +62,7 @@ from stepstream.asl.states.outcomes import (
     Sleep,
     Succeeded,
 )
+from stepstream.asl.states.task import TaskState
 from stepstream.asl.tokens import encode_token
 
 Transition = tuple[str, Any] | None  # (next state, its input), or None when the frame stops here
@@ -171,7 +171,7 @@ class Decider:
         assert current is not None
         env = self._env(frame)
         token = None
-        if current.type == "Task" and parse_resource(current.raw["Resource"]).waits_for_token:
+        if isinstance(current, TaskState) and current.resource.waits_for_token:
             task_id = str(self.state.last_event_id + 1)
             token = encode_token(self.state.execution_arn, task_id, self.entropy.uuid())
             env.context["Task"] = {"Token": token}
@@ -409,11 +409,11 @@ class Decider:
 
     def _schedule(self, frame: Frame, run: RunTask, token: str | None) -> None:
         assert frame.state is not None
-        ref = parse_resource(run.resource)
+        ref = run.resource
         details: Details
         if ref.legacy_lambda:
             details = LambdaFunctionScheduledDetails(
-                resource=run.resource, input=run.parameters, timeoutInSeconds=run.timeout_seconds
+                resource=ref.arn, input=run.parameters, timeoutInSeconds=run.timeout_seconds
             )
             event = self._emit("LambdaFunctionScheduled", details, frame.id)
         else:

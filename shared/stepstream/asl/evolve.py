@@ -29,9 +29,9 @@ from stepstream.asl.history import (
     TaskScheduledDetails,
 )
 from stepstream.asl.ports import SeededEntropy
-from stepstream.asl.resources import parse_resource
 from stepstream.asl.states import map_, parallel, wait
 from stepstream.asl.states.outcomes import RunItems
+from stepstream.asl.states.task import TaskState
 from stepstream.asl.timestamps import format_timestamp
 
 EXECUTION_TIMEOUT = "execution-timeout"
@@ -208,11 +208,12 @@ def _task_scheduled(state: ExecutionState, event: HistoryEvent) -> None:
     assert isinstance(details, TaskScheduledDetails | LambdaFunctionScheduledDetails)
     frame = _frame(state, event)
     _clear_timer(state, frame)
-    assert frame.state is not None
+    assert isinstance(frame.state, TaskState)
     task_id = str(event.id)
     heartbeat = details.heartbeatInSeconds if isinstance(details, TaskScheduledDetails) else None
-    resource = parse_resource(frame.state.raw["Resource"])
-    state.tasks[task_id] = PendingTask(task_id, frame.id, resource, details.taskToken, heartbeat)
+    state.tasks[task_id] = PendingTask(
+        task_id, frame.id, frame.state.resource, details.taskToken, heartbeat
+    )
     frame.task_id = task_id
     frame.phase = Phase.TASK
     if details.timeoutInSeconds is not None:

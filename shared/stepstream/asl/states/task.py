@@ -10,12 +10,13 @@ from stepstream.asl.dataflow import Env, jsonata, select_path, state_input
 from stepstream.asl.definition import QueryLanguage, StateDef, common_fields
 from stepstream.asl.errors import StatesError
 from stepstream.asl.limits import check_state_data
+from stepstream.asl.resources import ResourceRef, parse_resource
 from stepstream.asl.states.outcomes import Outcome, RunTask
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskState(StateDef):
-    resource: str
+    resource: ResourceRef
     timeout_seconds: Any = None
     timeout_seconds_path: str | None = None
     heartbeat_seconds: Any = None
@@ -26,7 +27,7 @@ class TaskState(StateDef):
 def parse(name: str, raw: dict[str, Any], language: QueryLanguage) -> TaskState:
     return TaskState(
         **common_fields(name, raw, language),
-        resource=raw["Resource"],
+        resource=parse_resource(raw["Resource"]),
         timeout_seconds=raw.get("TimeoutSeconds"),
         timeout_seconds_path=raw.get("TimeoutSecondsPath"),
         heartbeat_seconds=raw.get("HeartbeatSeconds"),
