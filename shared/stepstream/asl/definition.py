@@ -64,6 +64,10 @@ class StateDef:
     def is_jsonata(self) -> bool:
         return self.query_language == "JSONata"
 
+    def child_scope(self, index: int) -> Scope:
+        """The scope branch or iteration `index` runs; only Parallel and Map have any."""
+        raise TypeError(f"a {self.type} state runs no branches or iterations")
+
 
 @dataclass(frozen=True, slots=True)
 class Scope:

@@ -65,3 +65,5 @@ class RunItems:
 
 
 Outcome = Done | Chose | Succeeded | Raised | RunTask | Sleep | RunBranches | RunItems
+
+Transition = tuple[str, Any] | None  # (next state, its input), or None when the frame stops here
