@@ -58,7 +58,6 @@ class StateDef:
     assign: Any = ABSENT
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def is_jsonata(self) -> bool:
@@ -127,7 +126,6 @@ def common_fields(name: str, raw: dict[str, Any], language: QueryLanguage) -> di
         "assign": raw.get("Assign", ABSENT),
         "retry": tuple(parse_retrier(r) for r in raw.get("Retry", ())),
         "catch": tuple(parse_catcher(c) for c in raw.get("Catch", ())),
-        "raw": raw,
     }
 
 
