@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stepstream.asl.definition import Scope, StateMachineDef
-from stepstream.asl.resources import ResourceRef, function_name, parse_resource
+from stepstream.asl.resources import ResourceRef, function_name
 from stepstream.asl.states.map_ import MapState
 from stepstream.asl.states.parallel import ParallelState
 from stepstream.asl.states.task import TaskState
@@ -124,13 +124,13 @@ def unbound(bindings: Bindings, machine: StateMachineDef) -> list[str]:
     """Every Task state whose resource nothing here serves, as a readable line each."""
     problems = []
     for state in _task_states(machine.scope):
-        ref = parse_resource(state.resource)
+        ref = state.resource
         parameters = state.parameters if isinstance(state.parameters, dict) else {}
         if ref.integration == "lambda:invoke" and "FunctionName.$" in parameters:
             continue  # chosen at run time; checked when the task is scheduled
         if resolve(bindings, ref, parameters) is None:
             name = function_name(ref, parameters)
-            what = f"function '{name}'" if name else f"resource '{state.resource}'"
+            what = f"function '{name}'" if name else f"resource '{ref.arn}'"
             problems.append(f"state '{state.name}': no binding for {what}")
     return problems
 
@@ -169,7 +169,7 @@ def unused(bindings: Bindings, machine: StateMachineDef) -> list[str]:
     resources: set[str] = set()
     chosen_at_run_time = False
     for state in _task_states(machine.scope):
-        ref = parse_resource(state.resource)
+        ref = state.resource
         parameters = state.parameters if isinstance(state.parameters, dict) else {}
         if ref.integration == "lambda:invoke" and "FunctionName.$" in parameters:
             chosen_at_run_time = True

@@ -58,11 +58,14 @@ class StateDef:
     assign: Any = ABSENT
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def is_jsonata(self) -> bool:
         return self.query_language == "JSONata"
+
+    def child_scope(self, index: int) -> Scope:
+        """The scope branch or iteration `index` runs; only Parallel and Map have any."""
+        raise TypeError(f"a {self.type} state runs no branches or iterations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,6 @@ def common_fields(name: str, raw: dict[str, Any], language: QueryLanguage) -> di
         "assign": raw.get("Assign", ABSENT),
         "retry": tuple(parse_retrier(r) for r in raw.get("Retry", ())),
         "catch": tuple(parse_catcher(c) for c in raw.get("Catch", ())),
-        "raw": raw,
     }
 
 

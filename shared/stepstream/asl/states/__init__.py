@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepstream.asl.dataflow import Env
+from stepstream.asl.dataflow import Env, shape_output
 from stepstream.asl.definition import QueryLanguage, StateDef
 from stepstream.asl.states import choice, fail, map_, parallel, pass_, succeed, task, wait
 from stepstream.asl.states.outcomes import Outcome
@@ -46,3 +46,10 @@ def step(state: StateDef, raw: Any, env: Env) -> Outcome:
         case map_.MapState():
             return map_.step(state, raw, env)
     raise TypeError(f"unknown state type {state.type}")
+
+
+def output(state: StateDef, raw: Any, result: Any, env: Env) -> tuple[Any, dict[str, Any]]:
+    """A state's output and the variables it assigns, once its work gave `result`."""
+    if isinstance(state, wait.WaitState):
+        return wait.output(state, raw, env)
+    return shape_output(state, raw, result, env)

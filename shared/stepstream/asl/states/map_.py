@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepstream.asl import errors, jsonata_expr
 from stepstream.asl.dataflow import Env, jsonata, select_path, template
@@ -16,7 +16,19 @@ from stepstream.asl.definition import (
     parse_scope,
 )
 from stepstream.asl.errors import StatesError
-from stepstream.asl.states.outcomes import Outcome, RunItems
+from stepstream.asl.frames import ExecutionState, Frame, Group, Phase
+from stepstream.asl.history import (
+    FailureDetails,
+    HistoryEvent,
+    MapIterationDetails,
+    MapStateStartedDetails,
+)
+from stepstream.asl.ports import SeededEntropy
+from stepstream.asl.states import lifecycle
+from stepstream.asl.states.outcomes import Outcome, RunItems, Transition
+
+if TYPE_CHECKING:
+    from stepstream.asl.states.base import Runner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +43,9 @@ class MapState(StateDef):
     tolerated_failure_count_path: str | None = None
     tolerated_failure_percentage: Any = None
     tolerated_failure_percentage_path: str | None = None
+
+    def child_scope(self, index: int) -> Scope:
+        return self.processor
 
 
 def parse(name: str, raw: dict[str, Any], language: QueryLanguage) -> MapState:
@@ -121,3 +136,148 @@ def item_input(state: MapState, raw: Any, index: int, value: Any, env: Env) -> A
         return jsonata(state.item_selector, item_env, input=raw)
     data = select_path(state.input_path, raw, env, "InputPath")
     return template(state.item_selector, data, item_env)
+
+
+# -- deciding ------------------------------------------------------------------------------
+
+
+def run_items(run: Runner, frame: Frame, plan: RunItems) -> Transition:
+    run.emit("MapStateStarted", MapStateStartedDetails(length=len(plan.items)), frame.id)
+    if not plan.items:
+        run.emit("MapStateSucceeded", None, frame.id)
+        return run.exit(frame, [], run.env(frame))
+    run.later(lambda: _progress(run, frame))
+    return None
+
+
+def iteration_succeeded(run: Runner, parent: Frame, child: Frame) -> None:
+    assert parent.state is not None
+    details = MapIterationDetails(name=parent.state.name, index=child.index)
+    run.emit("MapIterationSucceeded", details, parent.id)
+    run.later(lambda: _progress(run, parent))
+
+
+def iteration_failed(run: Runner, parent: Frame, child: Frame, error: str, cause: str) -> None:
+    assert parent.state is not None
+    details = MapIterationDetails(name=parent.state.name, index=child.index)
+    run.emit("MapIterationFailed", details, parent.id)
+    run.later(lambda: _progress(run, parent, error, cause))
+
+
+def _progress(run: Runner, frame: Frame, error: str | None = None, cause: str = "") -> None:
+    """Start iterations up to MaxConcurrency, or end the Map when all are done or one failed."""
+    group = frame.group
+    if group is None or frame.phase is not Phase.CHILDREN:
+        return
+    current = frame.state
+    assert isinstance(current, MapState)
+    if error is not None and (error == errors.RUNTIME or group.exceeded()):
+        _fail(run, frame, error, cause)
+        return
+    if group.finished == group.total:
+        run.emit("MapStateSucceeded", None, frame.id)
+        run.resume(frame, run.exit(frame, list(group.results), run.env(frame)))
+        return
+    limit = group.max_concurrency or group.total
+    env = run.env(frame)
+    while group.next_index < group.total and len(group.running) < limit:
+        index = group.next_index
+        try:
+            item = item_input(current, frame.input, index, group.items[index], env)
+        except StatesError as exc:
+            _fail(run, frame, exc.error, exc.cause)
+            return
+        run.emit(
+            "MapIterationStarted", MapIterationDetails(name=current.name, index=index), frame.id
+        )
+        run.enter_later(run.state.frames[f"{frame.id}/{index}"], item)
+
+
+def _fail(run: Runner, frame: Frame, error: str, cause: str) -> None:
+    group = frame.group
+    assert group is not None and frame.state is not None
+    for index in sorted(group.running):
+        run.emit(
+            "MapIterationAborted",
+            MapIterationDetails(name=frame.state.name, index=index),
+            frame.id,
+        )
+    if group.tolerates_failures and error != errors.RUNTIME:
+        error = errors.EXCEED_TOLERATED_FAILURE_THRESHOLD
+        cause = "The specified tolerated failure threshold was exceeded"
+    failure = ("MapStateFailed", FailureDetails(error=error, cause=cause))
+    run.resume(frame, run.fail_state(frame, error, cause, failure))
+
+
+# -- recording -----------------------------------------------------------------------------
+
+
+def started(state: ExecutionState, event: HistoryEvent) -> None:
+    frame = lifecycle.event_frame(state, event)
+    lifecycle.clear_timer(state, frame)
+    assert isinstance(frame.state, MapState)
+    # Selecting the items is pure, so it is done again here rather than stored twice.
+    env = lifecycle.frame_env(state, frame, SeededEntropy(0), frame.entered_at or event.timestamp)
+    plan = step(frame.state, frame.input, env)
+    assert isinstance(plan, RunItems)
+    frame.group = Group(
+        kind="Map",
+        total=len(plan.items),
+        results=[None] * len(plan.items),
+        items=plan.items,
+        max_concurrency=plan.max_concurrency,
+        tolerated_count=plan.tolerated_failure_count,
+        tolerated_percentage=plan.tolerated_failure_percentage,
+    )
+    frame.phase = Phase.CHILDREN
+
+
+def _iteration(event: HistoryEvent) -> int:
+    details = event.details
+    assert isinstance(details, MapIterationDetails)
+    return details.index
+
+
+def iteration_started(state: ExecutionState, event: HistoryEvent) -> None:
+    frame = lifecycle.event_frame(state, event)
+    index = _iteration(event)
+    assert frame.group is not None
+    child = lifecycle.child_frame(state, f"{frame.id}/{index}")
+    frame.group.children.append(child.id)
+    frame.group.running.add(index)
+    frame.group.next_index = max(frame.group.next_index, index + 1)
+
+
+def iteration_ended(state: ExecutionState, event: HistoryEvent) -> None:
+    frame = lifecycle.event_frame(state, event)
+    index = _iteration(event)
+    group = frame.group
+    assert group is not None
+    child_id = f"{frame.id}/{index}"
+    child = state.frames.get(child_id)
+    group.running.discard(index)
+    if event.type == "MapIterationSucceeded":
+        group.results[index] = child.output if child else None
+        group.finished += 1
+    elif event.type == "MapIterationFailed":
+        group.failures += 1
+        group.finished += 1
+    lifecycle.remove_frames(state, [child_id, *state.descendants(child_id)])
+
+
+def failed(state: ExecutionState, event: HistoryEvent) -> None:
+    frame = lifecycle.event_frame(state, event)
+    lifecycle.remove_frames(state, state.descendants(frame.id))
+    frame.group = None
+    lifecycle.state_failed(state, event)
+
+
+HANDLERS: dict[str, lifecycle.Handler] = {
+    "MapStateStarted": started,
+    "MapStateSucceeded": lifecycle.children_done,
+    "MapStateFailed": failed,
+    "MapIterationStarted": iteration_started,
+    "MapIterationSucceeded": iteration_ended,
+    "MapIterationFailed": iteration_ended,
+    "MapIterationAborted": iteration_ended,
+}

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from stepstream.asl.resources import ResourceRef
+
 
 @dataclass(frozen=True, slots=True)
 class Done:
@@ -38,7 +40,7 @@ class Raised:
 
 @dataclass(frozen=True, slots=True)
 class RunTask:
-    resource: str
+    resource: ResourceRef
     parameters: Any
     timeout_seconds: int | None
     heartbeat_seconds: int | None
@@ -63,3 +65,5 @@ class RunItems:
 
 
 Outcome = Done | Chose | Succeeded | Raised | RunTask | Sleep | RunBranches | RunItems
+
+Transition = tuple[str, Any] | None  # (next state, its input), or None when the frame stops here

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepstream.asl import errors, jsonata_expr
-from stepstream.asl.dataflow import Env, jsonata, select_path
+from stepstream.asl.dataflow import Env, jsonata, passthrough_output, select_path
 from stepstream.asl.definition import QueryLanguage, StateDef, common_fields
 from stepstream.asl.errors import StatesError
+from stepstream.asl.frames import ExecutionState, Frame, Phase, Timer
+from stepstream.asl.history import HistoryEvent
+from stepstream.asl.ports import SeededEntropy
+from stepstream.asl.states import lifecycle
 from stepstream.asl.states.outcomes import Outcome, Sleep
 from stepstream.asl.timestamps import parse_timestamp
+
+if TYPE_CHECKING:
+    from stepstream.asl.states.base import Runner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,3 +78,40 @@ def due_at(state: WaitState, raw: Any, env: Env) -> datetime:
 
 def step(state: WaitState, raw: Any, env: Env) -> Outcome:
     return Sleep(due_at(state, raw, env))
+
+
+def output(state: WaitState, raw: Any, env: Env) -> tuple[Any, dict[str, Any]]:
+    """A Wait hands its input on; it has no result to shape."""
+    return passthrough_output(state, raw, env)
+
+
+# -- deciding ------------------------------------------------------------------------------
+
+
+def timer_fired(run: Runner, frame: Frame) -> None:
+    run.resume(frame, run.exit(frame, None, run.env(frame)))
+
+
+# -- recording -----------------------------------------------------------------------------
+
+
+def entered(state: ExecutionState, event: HistoryEvent) -> None:
+    """Entering a Wait arms its timer, so a replayed history re-arms it too."""
+    frame = lifecycle.enter_state(state, event)
+    current = frame.state
+    assert isinstance(current, WaitState)
+    try:
+        due = due_at(
+            current,
+            frame.input,
+            lifecycle.frame_env(state, frame, SeededEntropy(0), event.timestamp),
+        )
+    except StatesError:
+        return  # the decider turns the same error into a failure
+    timer_id = f"wait:{event.id}"
+    state.timers[timer_id] = Timer(timer_id, "wait", due, frame_id=frame.id)
+    frame.timer_id = timer_id
+    frame.phase = Phase.TIMER
+
+
+HANDLERS: dict[str, lifecycle.Handler] = {"WaitStateEntered": entered}

@@ -1,0 +1,271 @@
+"""The steps every state goes through, in a fixed order, for one decision.
+
+A state is entered, does its own work (`states.step`), and then either exits to its Next
+state, ends its scope, or fails; a failure is retried, caught, or ends the scope. What
+a state does beyond that (schedule a task, arm a timer, start branches or iterations)
+lives in its own module, which is handed this runner to record its events.
+
+Work is kept on a queue rather than the call stack, so a Map of thousands of items or a
+long chain of states never recurses.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from stepstream.asl import errors, evolve, states
+from stepstream.asl.dataflow import Env, caught_output
+from stepstream.asl.definition import Catcher, Retrier
+from stepstream.asl.errors import StatesError
+from stepstream.asl.frames import ExecutionState, Frame
+from stepstream.asl.history import (
+    Details,
+    ExecutionFailedDetails,
+    ExecutionSucceededDetails,
+    FailureDetails,
+    HistoryEvent,
+    StateEnteredDetails,
+    StateExitedDetails,
+)
+from stepstream.asl.limits import check_state_data
+from stepstream.asl.messages import Effect
+from stepstream.asl.ports import Clock, Entropy
+from stepstream.asl.states import map_, parallel, task
+from stepstream.asl.states.lifecycle import frame_env, match_retrier
+from stepstream.asl.states.outcomes import (
+    Chose,
+    Done,
+    Outcome,
+    Raised,
+    RunBranches,
+    RunItems,
+    RunTask,
+    Sleep,
+    Succeeded,
+    Transition,
+)
+
+
+def backoff_seconds(retrier: Retrier, attempt: int, entropy: Entropy) -> float:
+    """The wait before retry number `attempt + 1`: capped exponential, optionally jittered."""
+    delay = retrier.interval_seconds * retrier.backoff_rate**attempt
+    if retrier.max_delay_seconds is not None:
+        delay = min(delay, retrier.max_delay_seconds)
+    if retrier.jitter_strategy == "FULL":
+        delay = entropy.random() * delay
+    return round(delay, 3)
+
+
+def match_catcher(catchers: tuple[Catcher, ...], error: str) -> Catcher | None:
+    for catcher in catchers:
+        if errors.matches(catcher.error_equals, error):
+            return catcher
+    return None
+
+
+class Runner:
+    """Runs states forward for one decision, recording every change as an event."""
+
+    def __init__(self, state: ExecutionState, clock: Clock, entropy: Entropy) -> None:
+        self.state = state
+        self.clock = clock
+        self.entropy = entropy
+        self.events: list[HistoryEvent] = []
+        self.effects: list[Effect] = []
+        self._work: deque[Callable[[], None]] = deque()
+
+    def later(self, work: Callable[[], None]) -> None:
+        """Queue `work` to run after what is already queued."""
+        self._work.append(work)
+
+    def drain(self) -> None:
+        while self._work and self.state.running:
+            self._work.popleft()()
+
+    def emit(self, kind: str, details: Details | None = None, scope: str = "") -> HistoryEvent:
+        event = HistoryEvent(
+            id=self.state.last_event_id + 1,
+            previous_event_id=self.state.last_event_id,
+            timestamp=self.clock.now(),
+            type=kind,
+            details=details,
+            scope=scope,
+        )
+        evolve.apply(self.state, event)
+        self.events.append(event)
+        return event
+
+    def env(self, frame: Frame) -> Env:
+        return frame_env(self.state, frame, self.entropy, self.clock.now())
+
+    # -- moving through states -----------------------------------------------------------
+
+    def enter(self, frame: Frame, name: str, data: Any) -> None:
+        """Run `frame` from state `name` until it waits, ends or fails."""
+        transition: Transition = (name, data)
+        while transition is not None and self.state.running:
+            name, data = transition
+            kind = frame.scope.states[name].type
+            self.emit(f"{kind}StateEntered", StateEnteredDetails(name=name, input=data), frame.id)
+            transition = self.attempt(frame)
+
+    def enter_later(self, frame: Frame, data: Any) -> None:
+        """Queue running `frame` (a branch or an iteration) from its first state."""
+        self._work.append(partial(self.enter, frame, frame.scope.start_at, data))
+
+    def attempt(self, frame: Frame) -> Transition:
+        """Do the current state's work (again, after a retry back-off)."""
+        current = frame.state
+        assert current is not None
+        env = self.env(frame)
+        token = (
+            task.issue_token(self, current, env) if isinstance(current, task.TaskState) else None
+        )
+        try:
+            outcome = states.step(current, frame.input, env)
+        except StatesError as exc:
+            outcome = Raised(exc.error, exc.cause)
+        return self._conclude(frame, outcome, env, token)
+
+    def _conclude(self, frame: Frame, outcome: Outcome, env: Env, token: str | None) -> Transition:
+        match outcome:
+            case Done(result):
+                return self.exit(frame, result, env)
+            case Chose(target, output, assigned):
+                if (too_large := self._oversized(frame, output)) is not None:
+                    return self.fail_state(frame, too_large.error, too_large.cause, None)
+                self.emit_exited(frame, output, assigned)
+                return (target, output)
+            case Succeeded(output):
+                if (too_large := self._oversized(frame, output)) is not None:
+                    return self.fail_state(frame, too_large.error, too_large.cause, None)
+                self.emit_exited(frame, output, {})
+                self.complete(frame, output)
+                return None
+            case Raised(error, cause):
+                return self.fail_state(frame, error, cause, None)
+            case RunTask():
+                task.schedule(self, frame, outcome, token)
+                return None
+            case Sleep():
+                return None  # evolve armed the timer when the Wait was entered
+            case RunBranches():
+                parallel.run_branches(self, frame, outcome)
+                return None
+            case RunItems():
+                return map_.run_items(self, frame, outcome)
+        raise AssertionError(f"unhandled outcome {outcome!r}")
+
+    def exit(self, frame: Frame, result: Any, env: Env) -> Transition:
+        """Shape the state's output from its result and move on to Next, or end the scope."""
+        current = frame.state
+        assert current is not None
+        try:
+            output, assigned = states.output(current, frame.input, result, env)
+            check_state_data(current.name, output)
+        except StatesError as exc:
+            return self.fail_state(frame, exc.error, exc.cause, None)
+        self.emit_exited(frame, output, assigned)
+        if current.end:
+            self.complete(frame, output)
+            return None
+        assert current.next is not None
+        return (current.next, output)
+
+    def resume(self, frame: Frame, transition: Transition) -> None:
+        if transition is not None:
+            self.enter(frame, *transition)
+
+    def _oversized(self, frame: Frame, output: Any) -> StatesError | None:
+        assert frame.state is not None
+        try:
+            check_state_data(frame.state.name, output)
+        except StatesError as exc:
+            return exc
+        return None
+
+    def emit_exited(self, frame: Frame, output: Any, assigned: dict[str, Any]) -> None:
+        assert frame.state is not None
+        details = StateExitedDetails(
+            name=frame.state.name, output=output, assignedVariables=assigned or None
+        )
+        self.emit(f"{frame.state.type}StateExited", details, frame.id)
+
+    # -- failures ------------------------------------------------------------------------
+
+    def fail_state(
+        self, frame: Frame, error: str, cause: str, failure: tuple[str, FailureDetails] | None
+    ) -> Transition:
+        """Retry, catch, or let the error end the frame. `failure` is the event that reports
+        a retriable failure of the state's work; errors of the state itself are never retried."""
+        current = frame.state
+        assert current is not None
+        if error == errors.RUNTIME:
+            # AWS: a States.Runtime error always fails the execution, whatever Retry or
+            # Catch say, even when they name it.
+            if failure is not None:
+                self.emit(*failure, frame.id)
+            self.fail_frame(frame, error, cause)
+            return None
+        if failure is not None:
+            kind, details = failure
+            index = match_retrier(current.retry, error)
+            if index is not None and frame.retry_counts[index] < current.retry[index].max_attempts:
+                delay = backoff_seconds(
+                    current.retry[index], frame.retry_counts[index], self.entropy
+                )
+                self.emit(kind, details.model_copy(update={"retryDelaySeconds": delay}), frame.id)
+                return None
+            self.emit(kind, details, frame.id)
+        catcher = match_catcher(current.catch, error)
+        if catcher is None:
+            self.fail_frame(frame, error, cause)
+            return None
+        env = self.env(frame)
+        try:
+            output, assigned = caught_output(
+                current,
+                catcher.result_path,
+                catcher.output,
+                catcher.assign,
+                frame.input,
+                {"Error": error, "Cause": cause},
+                env,
+            )
+            check_state_data(current.name, output)
+        except StatesError as exc:
+            self.fail_frame(frame, exc.error, exc.cause)
+            return None
+        self.emit_exited(frame, output, assigned)
+        return (catcher.next, output)
+
+    def fail_frame(self, frame: Frame, error: str, cause: str) -> None:
+        """End `frame` with an error: the execution fails, or the Parallel or Map above hears."""
+        if frame.parent is None:
+            # AWS leaves out an error or cause nobody gave (a Fail state with only a Cause).
+            failed = ExecutionFailedDetails(error=error or None, cause=cause or None)
+            self.emit("ExecutionFailed", failed)
+            return
+        parent = self.state.frames[frame.parent]
+        assert parent.group is not None and parent.state is not None
+        if parent.group.kind == "Map":
+            map_.iteration_failed(self, parent, frame, error, cause)
+        else:
+            parallel.branch_failed(self, parent, error, cause)
+
+    # -- finishing a scope ---------------------------------------------------------------
+
+    def complete(self, frame: Frame, output: Any) -> None:
+        """End `frame` with `output`: the execution succeeds, or the Parallel or Map hears."""
+        if frame.parent is None:
+            self.emit("ExecutionSucceeded", ExecutionSucceededDetails(output=output))
+            return
+        parent = self.state.frames[frame.parent]
+        assert parent.group is not None and parent.state is not None
+        if parent.group.kind == "Map":
+            map_.iteration_succeeded(self, parent, frame)
+        else:
+            parallel.branch_succeeded(self, parent)
