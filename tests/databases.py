@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from services.common.database import Database, open_database
+from stepstream.sql.database import Database, open_database
 
 POSTGRES = os.environ.get(
     "STEPSTREAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from services.book_shipment.errors import ShipmentStoreBusy
 from services.book_shipment.shipping import Booking
-from services.common.database import Database, Row, busy_as
+from stepstream.sql.database import Database, Row, busy_as
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS bookings (

@@ -13,10 +13,10 @@ from services.book_shipment.bookings import DDL, SqlBookings
 from services.book_shipment.carrier_api import CarrierApi
 from services.book_shipment.settings import BookShipmentSettings
 from services.book_shipment.shipping import CancelOrder, ShipOrder, Shipping
-from services.common.database import open_database
 from services.common.inputs import decode_input
 from services.common.running import serve_worker
 from stepstream.messaging.bus import Bus
+from stepstream.sql.database import open_database
 from stepstream.worker import CommandContext, Worker, WorkerSettings
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.charge_payment.errors import PaymentStoreBusy
 from services.charge_payment.payments import PaymentRecord, PaymentStatus
-from services.common.database import Database, Row, busy_as
+from stepstream.sql.database import Database, Row, busy_as
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS payments (

@@ -16,10 +16,10 @@ from services.charge_payment.payment_records import DDL, SqlPaymentRecords
 from services.charge_payment.payments import ChargeOrder, Payments, RefundOrder
 from services.charge_payment.settings import ChargePaymentSettings
 from services.charge_payment.stripe_gateway import StripeGateway
-from services.common.database import open_database
 from services.common.inputs import command_key, decode_input
 from services.common.running import serve_worker
 from stepstream.messaging.bus import Bus
+from stepstream.sql.database import open_database
 from stepstream.worker import CommandContext, Worker, WorkerSettings
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from services.catalog import PRODUCTS
-from services.common.database import open_database
 from services.demo.scenario import Outcome
 from services.emit_receipt.receipt_book import DDL as RECEIPTS_DDL
 from services.emit_receipt.receipt_book import SqlReceiptBook
@@ -26,6 +25,7 @@ from services.reserve_stock.sql_inventory import DDL as INVENTORY_DDL
 from services.reserve_stock.sql_inventory import SqlInventory
 from services.simulators.carrier import admin as carrier_admin
 from services.simulators.stripe_api.admin_client import StandInAdmin
+from stepstream.sql.database import open_database
 
 
 @dataclass

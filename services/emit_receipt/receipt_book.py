@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.common.database import Database, Row, busy_as
 from services.emit_receipt.errors import ReceiptStoreBusy
 from services.emit_receipt.receipts import Receipt
+from stepstream.sql.database import Database, Row, busy_as
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS receipts (

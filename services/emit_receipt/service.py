@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.database import open_database
 from services.common.inputs import decode_input
 from services.common.running import serve_worker
 from services.emit_receipt import EMIT_RECEIPT, SERVICE
@@ -19,6 +18,7 @@ from services.emit_receipt.settings import EmitReceiptSettings
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.kafka import KafkaPublisher
 from stepstream.messaging.topics import Topics
+from stepstream.sql.database import open_database
 from stepstream.worker import CommandContext, Worker, WorkerSettings
 
 

@@ -12,7 +12,7 @@ from stepstream.asl.execution import Execution
 from stepstream.asl.history import HistoryEvent
 from stepstream.asl.machine import load_machine
 from stepstream.bindings import Bindings, read_stored
-from stepstream.store.base import ExecutionStore
+from stepstream.store.base import ExecutionReader
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class ExecutionRepository:
     it in memory), so callers `forget` it and the next load replays the stored history.
     """
 
-    def __init__(self, store: ExecutionStore, *, cache_size: int = 10_000) -> None:
+    def __init__(self, store: ExecutionReader, *, cache_size: int = 10_000) -> None:
         self.store = store
         self.cache_size = cache_size
         self._cache: OrderedDict[str, Loaded] = OrderedDict()

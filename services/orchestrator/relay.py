@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from stepstream.messaging.bus import MessagesRejected, Outgoing, Publisher, Record
 from stepstream.messaging.dead_letter import send_to_dead_letter
-from stepstream.store.base import ExecutionStore
+from stepstream.store.base import Outbox
 from stepstream.store.prepare import utc_now
 from stepstream.store.records import PendingMessage
 
@@ -39,7 +39,7 @@ class OutboxRelay:
     def __init__(
         self,
         *,
-        store: ExecutionStore,
+        store: Outbox,
         publisher: Publisher,
         dead_letter_topic: str | None = None,
         batch_size: int = 500,

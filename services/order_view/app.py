@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AsyncExitStack
 
-from services.common.database import open_database
 from services.common.running import consume_until, run_service
 from services.order_view.projector import OrderProjector, StoreHistory
 from services.order_view.repository import DDL, DEFAULT_SCHEMA
@@ -17,8 +17,8 @@ from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics
-from stepstream.store.base import ExecutionStore
-from stepstream.store.factory import open_store
+from stepstream.sql.database import open_database
+from stepstream.store.factory import open_reader
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +38,27 @@ async def serve(
         )
         bus = KafkaBus(settings=settings.kafka)
     database = await open_database(settings.database_url(), default_schema=DEFAULT_SCHEMA, ddl=DDL)
-    store: ExecutionStore | None = None
     try:
-        if settings.store_url:
-            store = await open_store(settings.store_url)
-        projector = OrderProjector(
-            database=database,
-            state_machines=settings.state_machines(),
-            history=StoreHistory(store) if store is not None else None,
-        )
-        log.info("order view reading %s into %s", ", ".join(sources), settings.database_url())
-        await consume_until(
-            bus,
-            sources,
-            f"{topics.prefix}.{NAME}",
-            projector.handle,
-            dead_letter_topic=topics.dead_letter(),
-            max_bytes=settings.max_message_bytes,
-            stop=stop,
-        )
+        async with AsyncExitStack() as stack:
+            history = None
+            if settings.store_url:
+                history = StoreHistory(
+                    await stack.enter_async_context(open_reader(settings.store_url))
+                )
+            projector = OrderProjector(
+                database=database, state_machines=settings.state_machines(), history=history
+            )
+            log.info("order view reading %s into %s", ", ".join(sources), settings.database_url())
+            await consume_until(
+                bus,
+                sources,
+                f"{topics.prefix}.{NAME}",
+                projector.handle,
+                dead_letter_topic=topics.dead_letter(),
+                max_bytes=settings.max_message_bytes,
+                stop=stop,
+            )
     finally:
-        if store is not None:
-            await store.close()
         await database.close()
 
 

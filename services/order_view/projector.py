@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from services.common.database import Database
 from services.orchestrator.dispatch import HISTORY_KIND
 from services.order_view import repository
 from services.order_view.projection import (
@@ -33,7 +32,8 @@ from stepstream.asl.history import HistoryEvent
 from stepstream.messaging.bus import Record
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
-from stepstream.store.base import ExecutionStore
+from stepstream.sql.database import Database
+from stepstream.store.base import ExecutionReader
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class HistorySource(Protocol):
 class StoreHistory:
     """A ``HistorySource`` reading the orchestrator's event store."""
 
-    def __init__(self, store: ExecutionStore) -> None:
+    def __init__(self, store: ExecutionReader) -> None:
         self.store = store
 
     async def history(self, execution_arn: str) -> list[HistoryEvent]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.database import Database, open_database
 from services.order_view import repository
 from services.order_view.projection import OrderStatus, project
 from services.order_view.projector import HistorySource
 from services.order_view.repository import DDL, DEFAULT_SCHEMA, OrderView
 from services.order_view.settings import OrderViewSettings
 from stepstream import arns
+from stepstream.sql.database import Database, open_database
 
 _FINAL = frozenset(
     {OrderStatus.SUCCEEDED, OrderStatus.FAILED, OrderStatus.TIMED_OUT, OrderStatus.ABORTED}

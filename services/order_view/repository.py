@@ -1,6 +1,6 @@
 """The orders view's tables: one row per order execution, one receipt per order.
 
-The SQL is written once for SQLite and PostgreSQL (``services.common.database``). Rows are
+The SQL is written once for SQLite and PostgreSQL (``stepstream.sql.database``). Rows are
 written only forwards: an upsert carrying an older ``last_event_id`` than the stored row
 changes nothing, so a slow or repeated writer cannot roll the view back.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.common.database import Row, Transaction
 from services.order_view.projection import OrderRow, OrderStatus
 from services.order_view.receipts import Receipt
+from stepstream.sql.database import Row, Transaction
 
 DEFAULT_SCHEMA = "order_view"
 

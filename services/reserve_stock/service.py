@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.database import open_database
 from services.common.inputs import decode_input
 from services.common.running import serve_worker
 from services.reserve_stock import RELEASE_STOCK, RESERVE_STOCK, SERVICE
@@ -17,6 +16,7 @@ from services.reserve_stock.inventory import ReleaseOrder, ReserveOrder, StockKe
 from services.reserve_stock.settings import ReserveStockSettings
 from services.reserve_stock.sql_inventory import DDL, SqlInventory
 from stepstream.messaging.bus import Bus
+from stepstream.sql.database import open_database
 from stepstream.worker import CommandContext, Worker, WorkerSettings
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from services.common.database import Database, Row, Transaction, busy_as
 from services.reserve_stock.errors import InventoryBusy
 from services.reserve_stock.inventory import (
     Line,
@@ -21,6 +20,7 @@ from services.reserve_stock.inventory import (
     ReservationStatus,
     plan_reservation,
 )
+from stepstream.sql.database import Database, Row, Transaction, busy_as
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS stock (

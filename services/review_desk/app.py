@@ -13,7 +13,6 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-from services.common.database import Database, open_database
 from services.common.running import consume_until, run_service
 from services.review_desk.desk import ReviewDesk
 from services.review_desk.intake import TicketIntake
@@ -26,6 +25,7 @@ from stepstream.cli.connect import connect, execution_store
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics
+from stepstream.sql.database import Database, open_database
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from services.common.database import Database
 from services.review_desk import repository
 from services.review_desk.tickets import Decision, Ticket, TicketStatus, parse_decision
 from stepstream.api.errors import ApiError
+from stepstream.sql.database import Database
 
 # What the API answers for a token whose task no longer waits.
 _NOT_PENDING = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})

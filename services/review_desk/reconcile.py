@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.common.database import Database
 from services.review_desk import repository
 from services.review_desk.tickets import MalformedTicket, Ticket, read_ticket
 from stepstream.api.waiting import WaitingTask
+from stepstream.sql.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from services.common.database import Row, Transaction
 from services.review_desk.tickets import Decision, Ticket, TicketStatus
+from stepstream.sql.database import Row, Transaction
 
 DEFAULT_SCHEMA = "review_desk"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.database import Database
 from services.order_view import repository
 from services.order_view.projection import MalformedHistory, OrderStatus, read_events
 from services.order_view.projector import OrderProjector
 from services.order_view.receipts import MalformedReceipt
 from stepstream.asl.history import HistoryEvent
 from stepstream.messaging import Envelope, PoisonMessage, Record
+from stepstream.sql.database import Database
 from tests.orders.recorded import Recorded, recorded
 
 RECEIPT = {

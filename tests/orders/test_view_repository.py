@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from services.common.database import Database
 from services.order_view import repository
 from services.order_view.projection import OrderRow, OrderStatus
 from services.order_view.receipts import Receipt
+from stepstream.sql.database import Database
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 ARN = "arn:aws:states:local:000000000000:execution:Fulfilment:"

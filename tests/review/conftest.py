@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.common.database import Database
 from services.review_desk.repository import DDL
+from stepstream.sql.database import Database
 from tests.databases import postgres_database, sqlite_database
 from tests.integration.conftest import kafka, prefix, store_url
 

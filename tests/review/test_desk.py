@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.common.database import Database
 from services.review_desk import repository
 from services.review_desk.desk import (
     InvalidDecision,
@@ -18,6 +17,7 @@ from services.review_desk.desk import (
 )
 from services.review_desk.tickets import Decision, Ticket, TicketStatus, ticket_id_for
 from stepstream.api.errors import ApiError
+from stepstream.sql.database import Database
 from tests.review.fakes import FakeExecutions
 
 ARN = "arn:aws:states:local:000000000000:execution:Fulfilment:ord-7"

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from services.common.database import Database
 from services.orchestrator.orchestrator import Orchestrator
 from services.review_desk import repository
 from services.review_desk.app import open_tickets, serve
@@ -28,6 +27,7 @@ from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.kafka import KafkaSettings
 from stepstream.messaging.requests import StartExecution
 from stepstream.messaging.topics import Topics
+from stepstream.sql.database import Database
 from stepstream.stack.config import DATA_DIR_VARIABLE
 from stepstream.store.base import ExecutionStore
 from stepstream.store.factory import open_store

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from services.common.database import Database
 from services.review_desk import repository
 from services.review_desk.tickets import Decision, Ticket, TicketStatus, ticket_id_for
+from stepstream.sql.database import Database
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from services.common.database import (
+from stepstream.sql.database import (
     Database,
     DatabaseBusy,
     busy_as,
     database_from_url,
     open_database,
 )
-from services.common.postgres_database import PostgresDatabase, numbered
-from services.common.sqlite_database import SQLiteDatabase
+from stepstream.sql.postgres import PostgresDatabase, numbered
+from stepstream.sql.sqlite import SQLiteDatabase
 
 DDL = ("CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY, n BIGINT NOT NULL)",)
 

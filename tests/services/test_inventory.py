@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from services.common.database import Database, open_database
 from services.reserve_stock.inventory import Inventory
 from services.reserve_stock.sql_inventory import DDL, SqlInventory
+from stepstream.sql.database import Database, open_database
 from tests.services.inventory_contract import Inventories, InventoryContract
 from tests.services.inventory_fakes import MemoryInventory
 

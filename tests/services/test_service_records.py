@@ -20,8 +20,6 @@ from services.charge_payment import payment_records
 from services.charge_payment.errors import PaymentStoreBusy
 from services.charge_payment.payment_records import SqlPaymentRecords
 from services.charge_payment.payments import PaymentRecord, PaymentStatus
-from services.common.database import Database, open_database
-from services.common.sqlite_database import SQLiteDatabase
 from services.emit_receipt import receipt_book
 from services.emit_receipt.errors import ReceiptStoreBusy
 from services.emit_receipt.receipt_book import SqlReceiptBook
@@ -29,6 +27,8 @@ from services.emit_receipt.receipts import Receipt
 from services.reserve_stock import sql_inventory
 from services.reserve_stock.errors import InventoryBusy
 from services.reserve_stock.sql_inventory import SqlInventory
+from stepstream.sql.database import Database, open_database
+from stepstream.sql.sqlite import SQLiteDatabase
 
 PENDING = PaymentRecord("o-1", "stepstream-abc", 1800, "eur", PaymentStatus.PENDING)
 

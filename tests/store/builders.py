@@ -74,14 +74,21 @@ class Snapshot:
     outbox: list[Any]
     timers: list[Any]
     executions: list[Any]
-    seen: dict[str, bool]
 
 
-async def snapshot(store: ExecutionStore, streams: list[str], message_ids: list[str]) -> Snapshot:
+# Later than any timer a test arms: every armed timer is due by then.
+END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+async def armed_timers(store: ExecutionStore) -> list[Timer]:
+    """Every armed timer, earliest first."""
+    return await store.due_timers(END_OF_TIME, limit=1000)
+
+
+async def snapshot(store: ExecutionStore, streams: list[str]) -> Snapshot:
     return Snapshot(
         events={s: await store.read(s) for s in streams},
         outbox=await store.pending_outbox(limit=1000),
-        timers=await store.all_timers(),
+        timers=await armed_timers(store),
         executions=await store.list_executions(limit=1000),
-        seen={m: await store.seen(m) for m in message_ids},
     )

@@ -9,7 +9,7 @@ import pytest
 
 from stepstream.store import ExecutionStore, OutboxMessage, OwnedByAnotherStream, Timer
 
-from .builders import T0, events, message, timer
+from .builders import T0, armed_timers, events, message, timer
 from .conftest import FakeClock
 
 
@@ -98,7 +98,7 @@ class TimerContract:
         late = timer("t-late", "s1", 60, state="Wait")
         early = timer("t-early", "s1", 5, state="Retry", attempt=2)
         await store.append("s1", 0, events("A"), timers_set=[late, early])
-        assert await store.all_timers() == [early, late]
+        assert await armed_timers(store) == [early, late]
 
     async def test_due_timers_are_those_due_by_now_earliest_first(
         self, store: ExecutionStore
@@ -125,7 +125,7 @@ class TimerContract:
         tokyo = timezone(timedelta(hours=9))
         assert await store.due_timers((T0 + timedelta(seconds=10)).astimezone(tokyo)) != []
         assert await store.due_timers((T0 + timedelta(seconds=9)).astimezone(tokyo)) == []
-        [got] = await store.all_timers()
+        [got] = await armed_timers(store)
         assert got.due_at.utcoffset() == timedelta(0)
 
     async def test_a_naive_now_is_refused(self, store: ExecutionStore) -> None:
@@ -138,7 +138,7 @@ class TimerContract:
 
         await store.append("s1", 1, events("TimerFired"), timers_cleared=["t1", "never-set", "t2"])
 
-        assert [t.timer_id for t in await store.all_timers()] == ["t2"]
+        assert [t.timer_id for t in await armed_timers(store)] == ["t2"]
 
     async def test_clearing_then_setting_one_id_rearms_it(self, store: ExecutionStore) -> None:
         await store.append("s1", 0, events("A"), timers_set=[timer("hb", "s1", 10, beat=1)])
@@ -149,16 +149,16 @@ class TimerContract:
             timers_cleared=["hb"],
             timers_set=[timer("hb", "s1", 40, beat=2)],
         )
-        assert await store.all_timers() == [timer("hb", "s1", 40, beat=2)]
+        assert await armed_timers(store) == [timer("hb", "s1", 40, beat=2)]
 
     async def test_setting_an_armed_id_again_moves_it(self, store: ExecutionStore) -> None:
         await store.append("s1", 0, events("A"), timers_set=[timer("t", "s1", 10)])
         await store.append("s1", 1, events("B"), timers_set=[timer("t", "s1", 5, moved=True)])
-        assert await store.all_timers() == [timer("t", "s1", 5, moved=True)]
+        assert await armed_timers(store) == [timer("t", "s1", 5, moved=True)]
 
     async def test_another_streams_timer_id_is_refused(self, store: ExecutionStore) -> None:
         await store.append("s1", 0, events("A"), timers_set=[timer("shared", "s1", 10)])
         with pytest.raises(OwnedByAnotherStream, match="belongs to stream 's1'"):
             await store.append("s2", 0, events("A"), timers_set=[timer("shared", "s2", 1)])
         assert await store.read("s2") == []
-        assert await store.all_timers() == [timer("shared", "s1", 10)]
+        assert await armed_timers(store) == [timer("shared", "s1", 10)]

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from stepstream.store import (
-    AlreadyProcessed,
     ConcurrencyError,
     ExecutionStore,
     NewEvent,
@@ -16,7 +15,7 @@ from stepstream.store import (
     Timer,
 )
 
-from .builders import T0, arn, events, execution, message, snapshot, timer
+from .builders import T0, armed_timers, arn, events, execution, message, snapshot, timer
 from .conftest import FakeClock
 
 
@@ -110,9 +109,8 @@ class EventContract:
             outbox=[message(value=b"first")],
             timers_set=[timer("t-keep", "s1", 10)],
             execution=execution(a),
-            processed=["m-1"],
         )
-        before = await snapshot(store, ["s1"], ["m-1", "m-2"])
+        before = await snapshot(store, ["s1"])
 
         with pytest.raises(ConcurrencyError):
             await store.append(
@@ -123,10 +121,9 @@ class EventContract:
                 timers_set=[timer("t-new", "s1", 20)],
                 timers_cleared=["t-keep"],
                 execution=execution(a, status="SUCCEEDED", output="{}"),  # type: ignore[arg-type]
-                processed=["m-2"],
             )
 
-        assert await snapshot(store, ["s1"], ["m-1", "m-2"]) == before
+        assert await snapshot(store, ["s1"]) == before
         assert await store.append("s1", 1, events("TaskScheduled")) == 2
 
     async def test_racing_appenders_exactly_one_wins(self, store: ExecutionStore) -> None:
@@ -182,18 +179,6 @@ class EventContract:
         with pytest.raises(ConcurrencyError):
             await store.append("s1", 0, events("A"))
 
-    async def test_a_message_is_processed_once(self, store: ExecutionStore) -> None:
-        assert not await store.seen("reply-1")
-        await store.append("s1", 0, events("A"), processed=["reply-1"])
-        assert await store.seen("reply-1")
-        assert not await store.seen("reply-2")
-
-        with pytest.raises(AlreadyProcessed) as caught:
-            await store.append("s1", 1, events("B"), processed=["reply-2", "reply-1"])
-        assert caught.value.message_ids == ("reply-1",)
-        assert not await store.seen("reply-2")
-        assert len(await store.read("s1")) == 1
-
     @pytest.mark.parametrize(
         ("stream", "expected", "new", "complaint"),
         [
@@ -226,7 +211,6 @@ class EventContract:
             ({"timers_set": [timer("t", "other", 1)]}, "belongs to stream 'other'"),
             ({"timers_set": [Timer("t", "s1", T0.replace(tzinfo=None))]}, "timezone-aware"),
             ({"timers_set": [timer("t", "s1", 1), timer("t", "s1", 2)]}, "set twice"),
-            ({"processed": ["m", "m"]}, "appears twice"),
             (
                 {"execution": execution(arn("x"), status="DONE")},  # type: ignore[arg-type]
                 "status 'DONE' is not one of",
@@ -241,4 +225,4 @@ class EventContract:
             await store.append("s1", 0, events("A"), **effects)
         assert await store.read("s1") == []
         assert await store.pending_outbox() == []
-        assert await store.all_timers() == []
+        assert await armed_timers(store) == []

@@ -42,7 +42,7 @@ from stepstream.messaging.requests import (
     StopExecution,
 )
 from stepstream.messaging.topics import Topics
-from stepstream.store.base import ExecutionStore
+from stepstream.store.base import RegistryReader
 from stepstream.store.records import ExecutionRecord, ExecutionStatus, ListPosition
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class StepStreamClient:
     def __init__(
         self,
         *,
-        store: ExecutionStore,
+        store: RegistryReader,
         publisher: Publisher,
         topics: Topics,
         bootstrap: str | None = None,

@@ -7,44 +7,22 @@ empty, a desk stopped while the message went by) is found again from durable sta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from stepstream.asl.definition import StateMachineDef
 from stepstream.asl.execution import Execution
 from stepstream.asl.history import HistoryEvent
 from stepstream.asl.machine import load_machine
 from stepstream.bindings import Bindings, Publish, published_message, read_stored, resolve
+from stepstream.store.base import ExecutionReader
 from stepstream.store.records import (
-    ExecutionRecord,
     ExecutionStatus,
     ListPosition,
-    StateMachineRecord,
-    StoredEvent,
 )
 
 PAGE = 500
-
-
-class ExecutionReader(Protocol):
-    """The read calls of ``ExecutionStore`` this view needs, and nothing that writes."""
-
-    async def list_executions(
-        self,
-        state_machine_name: str | None = None,
-        status: ExecutionStatus | None = None,
-        limit: int = 100,
-        *,
-        after: ListPosition | None = None,
-    ) -> list[ExecutionRecord]: ...
-
-    async def get_state_machine(
-        self, name: str, version: int | None = None
-    ) -> StateMachineRecord | None: ...
-
-    async def read(self, stream_id: str, after_version: int = 0) -> Sequence[StoredEvent]: ...
 
 
 @dataclass(frozen=True)

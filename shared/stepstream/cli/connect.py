@@ -18,7 +18,7 @@ from stepstream.messaging.topics import DEFAULT_PREFIX, Topics
 from stepstream.stack.config import StackNotRunning, data_dir, read_stack
 
 if TYPE_CHECKING:
-    from stepstream.store.base import ExecutionStore
+    from stepstream.store.base import ExecutionReader
 
 
 def _where(folder: str | None) -> tuple[str, str, str]:
@@ -41,29 +41,25 @@ def stack_address(folder: str | None) -> tuple[str, str, str]:
 
 @asynccontextmanager
 async def connect(folder: str | None) -> AsyncIterator[StepStreamClient]:
-    from stepstream.store.factory import open_store
+    from stepstream.store.factory import open_client_store
 
     store_url, bootstrap, prefix = _where(folder)
-    store = await open_store(store_url)
-    publisher = KafkaPublisher(settings=KafkaSettings(bootstrap_servers=bootstrap))
-    try:
-        await publisher.start()
-        yield StepStreamClient(
-            store=store, publisher=publisher, topics=Topics(prefix), bootstrap=bootstrap
-        )
-    finally:
-        await publisher.stop()
-        await store.close()
+    async with open_client_store(store_url) as store:
+        publisher = KafkaPublisher(settings=KafkaSettings(bootstrap_servers=bootstrap))
+        try:
+            await publisher.start()
+            yield StepStreamClient(
+                store=store, publisher=publisher, topics=Topics(prefix), bootstrap=bootstrap
+            )
+        finally:
+            await publisher.stop()
 
 
 @asynccontextmanager
-async def execution_store(folder: str | None) -> AsyncIterator[ExecutionStore]:
-    """The running stack's execution store alone, for readers that send nothing."""
-    from stepstream.store.factory import open_store
+async def execution_store(folder: str | None) -> AsyncIterator[ExecutionReader]:
+    """The running stack's execution store alone, read-only, for readers that send nothing."""
+    from stepstream.store.factory import open_reader
 
     store_url, _bootstrap, _prefix = _where(folder)
-    store = await open_store(store_url)
-    try:
+    async with open_reader(store_url) as store:
         yield store
-    finally:
-        await store.close()

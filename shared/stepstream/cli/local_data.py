@@ -28,7 +28,7 @@ def require_database(folder: str | None, url: str, what: str) -> None:
     where = existing_data_dir(folder)
     if not url.startswith(SQLITE_SCHEME):
         return
-    # sqlite:///relative or sqlite:////absolute, as services.common.database reads it.
+    # sqlite:///relative or sqlite:////absolute, as stepstream.sql.database reads it.
     path = Path(url.removeprefix(SQLITE_SCHEME)[1:])
     try:
         require_file(where, path, what)

@@ -1,18 +1,25 @@
 """The orchestrator's persistence: event store, outbox, durable timers, executions index.
 
-``open_store(url)`` gives a ready store; ``InMemoryStore`` is the fake for unit tests.
+``open_store(url)`` gives the orchestrator a ready store; every other process opens it with
+``open_reader(url)``. ``InMemoryStore`` is the fake for unit tests.
 """
 
-from stepstream.store.base import ExecutionStore
+from stepstream.store.base import (
+    ExecutionReader,
+    ExecutionStore,
+    ExecutionWriter,
+    Outbox,
+    RegistryReader,
+    StateMachineRegistry,
+)
 from stepstream.store.errors import (
-    AlreadyProcessed,
     ConcurrencyError,
     DuplicateExecutionName,
     OwnedByAnotherStream,
     StoreError,
     StoreNotOpen,
 )
-from stepstream.store.factory import open_store, store_from_url
+from stepstream.store.factory import open_client_store, open_reader, open_store, store_from_url
 from stepstream.store.memory import InMemoryStore
 from stepstream.store.postgres import PostgresStore
 from stepstream.store.records import (
@@ -30,26 +37,32 @@ from stepstream.store.records import (
 from stepstream.store.sqlite import SQLiteStore
 
 __all__ = [
-    "AlreadyProcessed",
     "Appended",
     "ConcurrencyError",
     "DuplicateExecutionName",
+    "ExecutionReader",
     "ExecutionRecord",
     "ExecutionStatus",
     "ExecutionStore",
+    "ExecutionWriter",
     "InMemoryStore",
     "ListPosition",
     "NewEvent",
+    "Outbox",
     "OutboxMessage",
     "OwnedByAnotherStream",
     "PendingMessage",
     "PostgresStore",
+    "RegistryReader",
     "SQLiteStore",
     "StateMachineRecord",
+    "StateMachineRegistry",
     "StoreError",
     "StoreNotOpen",
     "StoredEvent",
     "Timer",
+    "open_client_store",
+    "open_reader",
     "open_store",
     "store_from_url",
 ]

@@ -1,9 +1,14 @@
-"""The interface every execution store implements: SQLite, PostgreSQL and in-memory.
+"""The interfaces of the execution store, one per kind of user.
 
 One store holds, per execution, an append-only stream of history events and, kept in
 the same transaction as each append, everything that must change with them: the
-outbox of messages to publish, the durable timers, the executions index, and the ids
-of inbound messages already handled. It also keeps the versioned state machine registry.
+outbox of messages to publish, the durable timers and the executions index. It also
+keeps the versioned state machine registry.
+
+The orchestrator is the only process that writes executions; it holds the whole
+``ExecutionStore``. Every other process (the API client, the review desk, the order view,
+the command line) reads through ``ExecutionReader`` and opens the store with
+``open_reader``; the API client also registers state machines (``open_client_store``).
 """
 
 from __future__ import annotations
@@ -28,93 +33,11 @@ from stepstream.store.records import (
 )
 
 
-class ExecutionStore(Protocol):
-    """Event store, outbox, timers, executions index and registry behind one interface."""
+class ExecutionReader(Protocol):
+    """What a process other than the orchestrator may ask: executions, histories, machines."""
 
-    async def open(self) -> None:
-        """Connect and create the schema if missing (safe to run on every start)."""
-        ...
-
-    async def close(self) -> None:
-        """Release connections; the store must be opened again before further use."""
-        ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> int:
-        """Append events and their side effects atomically; return the new version.
-
-        ``expected_version`` is the version the caller's state was built from (0 for a
-        new stream). Timers are cleared before timers are set, so clearing and setting one
-        id re-arms it. ``processed`` records inbound message ids (see ``seen``).
-        An append without events still checks the version and writes its side effects,
-        which is how pending commands are put in the outbox again.
-
-        Raises ConcurrencyError if the stream is elsewhere, DuplicateExecutionName if the
-        index already has another execution with that state machine and name,
-        AlreadyProcessed if a message id was recorded before; each writes nothing.
-        """
-        ...
-
-    async def append_for_relay(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        outbox: Sequence[OutboxMessage] = (),
-        timers_set: Sequence[Timer] = (),
-        timers_cleared: Sequence[str] = (),
-        execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
-    ) -> Appended:
-        """``append``, also returning the outbox rows it wrote, as ``pending_outbox`` would.
-
-        The appender can then publish them at once instead of reading them back, and
-        ``pending_outbox`` is left for what no live appender will publish.
-        """
-        ...
-
-    async def read(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+    async def read(self, stream_id: str, after_version: int = 0) -> Sequence[StoredEvent]:
         """The stream's events with a version above ``after_version``, oldest first."""
-        ...
-
-    async def pending_outbox(self, limit: int = 100) -> list[PendingMessage]:
-        """Unpublished outbox messages, lowest id first.
-
-        Ids follow append order within a stream, so one execution's messages go out in
-        order. Across streams, an append that commits late may surface after higher ids.
-        """
-        ...
-
-    async def mark_published(self, ids: Sequence[int]) -> None:
-        """Remove published messages from the outbox; unknown ids are ignored."""
-        ...
-
-    async def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
-        """Timers due at or before ``now``, earliest first."""
-        ...
-
-    async def all_timers(self) -> list[Timer]:
-        """Every armed timer, earliest first, to re-arm after a restart."""
         ...
 
     async def get_execution(self, execution_arn: str) -> ExecutionRecord | None:
@@ -136,14 +59,6 @@ class ExecutionStore(Protocol):
         """
         ...
 
-    async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:
-        """Register a definition and its bindings (JSON text); return the version.
-
-        A new version is made only when the definition or bindings differ, as JSON, from
-        the latest version; otherwise the latest version number is returned.
-        """
-        ...
-
     async def get_state_machine(
         self, name: str, version: int | None = None
     ) -> StateMachineRecord | None:
@@ -154,9 +69,108 @@ class ExecutionStore(Protocol):
         """The latest version of every state machine, by name."""
         ...
 
-    async def seen(self, message_id: str) -> bool:
-        """Whether an append has recorded ``message_id`` as processed."""
+
+class StateMachineRegistry(Protocol):
+    """Registering definitions: the API client (create-state-machine) and the stack."""
+
+    async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:
+        """Register a definition and its bindings (JSON text); return the version.
+
+        A new version is made only when the definition or bindings differ, as JSON, from
+        the latest version; otherwise the latest version number is returned.
+        """
         ...
+
+
+class RegistryReader(ExecutionReader, StateMachineRegistry, Protocol):
+    """The API client's store: reads, and registers state machines; never appends."""
+
+
+class Outbox(Protocol):
+    """The orchestrator's relay: what is still to publish, and what went out."""
+
+    async def pending_outbox(self, limit: int = 100) -> list[PendingMessage]:
+        """Unpublished outbox messages, lowest id first.
+
+        Ids follow append order within a stream, so one execution's messages go out in
+        order. Across streams, an append that commits late may surface after higher ids.
+        """
+        ...
+
+    async def mark_published(self, ids: Sequence[int]) -> None:
+        """Remove published messages from the outbox; unknown ids are ignored."""
+        ...
+
+
+class ExecutionWriter(Protocol):
+    """The orchestrator's appends: events with their outbox, timers and index row."""
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+    ) -> int:
+        """Append events and their side effects atomically; return the new version.
+
+        ``expected_version`` is the version the caller's state was built from (0 for a
+        new stream). Timers are cleared before timers are set, so clearing and setting one
+        id re-arms it. An append without events still checks the version and writes its
+        side effects, which is how pending commands are put in the outbox again.
+
+        Raises ConcurrencyError if the stream is elsewhere, DuplicateExecutionName if the
+        index already has another execution with that state machine and name; each
+        writes nothing.
+        """
+        ...
+
+    async def append_for_relay(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        outbox: Sequence[OutboxMessage] = (),
+        timers_set: Sequence[Timer] = (),
+        timers_cleared: Sequence[str] = (),
+        execution: ExecutionRecord | None = None,
+    ) -> Appended:
+        """``append``, also returning the outbox rows it wrote, as ``pending_outbox`` would.
+
+        The appender can then publish them at once instead of reading them back, and
+        ``pending_outbox`` is left for what no live appender will publish.
+        """
+        ...
+
+    async def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        """Timers due at or before ``now``, earliest first."""
+        ...
+
+
+class ExecutionStore(RegistryReader, ExecutionWriter, Outbox, Protocol):
+    """The whole store, as the orchestrator (its one writer) and the backends see it."""
+
+    async def open(self) -> None:
+        """Connect and create the schema if missing (safe to run on every start)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the store must be opened again before further use."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
 
 class StoreBase:
@@ -197,7 +211,6 @@ class StoreBase:
         timers_set: Sequence[Timer] = (),
         timers_cleared: Sequence[str] = (),
         execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
     ) -> int:
         return (
             await self.append_for_relay(
@@ -208,7 +221,6 @@ class StoreBase:
                 timers_set=timers_set,
                 timers_cleared=timers_cleared,
                 execution=execution,
-                processed=processed,
             )
         ).version
 
@@ -222,7 +234,6 @@ class StoreBase:
         timers_set: Sequence[Timer] = (),
         timers_cleared: Sequence[str] = (),
         execution: ExecutionRecord | None = None,
-        processed: Sequence[str] = (),
     ) -> Appended:
         prepared = prepare_append(
             stream_id,
@@ -232,6 +243,5 @@ class StoreBase:
             timers_set=timers_set,
             timers_cleared=timers_cleared,
             execution=execution,
-            processed=processed,
         )
         return await self._append_prepared(prepared)

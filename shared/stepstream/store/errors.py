@@ -5,8 +5,6 @@ Every error here means the append or registration wrote nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 
 class StoreError(Exception):
     """Base of the store's own errors."""
@@ -42,14 +40,6 @@ class DuplicateExecutionName(StoreError):
         self.state_machine_name = state_machine_name
         self.name = name
         self.existing_arn = existing_arn
-
-
-class AlreadyProcessed(StoreError):
-    """An inbound message recorded by this append was recorded before."""
-
-    def __init__(self, message_ids: Iterable[str]) -> None:
-        self.message_ids = tuple(sorted(message_ids))
-        super().__init__(f"messages already processed: {', '.join(self.message_ids)}")
 
 
 class OwnedByAnotherStream(StoreError, ValueError):

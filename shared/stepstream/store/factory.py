@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from stepstream.store.base import ExecutionStore
+from stepstream.sql.database import postgres_url, sqlite_url
+from stepstream.store.base import ExecutionReader, ExecutionStore, RegistryReader
 from stepstream.store.memory import InMemoryStore
 from stepstream.store.postgres import PostgresStore
 from stepstream.store.sqlite import SQLiteStore
@@ -40,14 +42,26 @@ async def open_store(url: str) -> ExecutionStore:
     return store
 
 
+@asynccontextmanager
+async def open_reader(url: str) -> AsyncIterator[ExecutionReader]:
+    """The store a URL names, open for the block, for a process that only reads executions.
+
+    The same backend as ``open_store``, seen through the read interface alone: every
+    process but the orchestrator reads the execution store this way.
+    """
+    async with store_from_url(url) as store:
+        yield store
+
+
+@asynccontextmanager
+async def open_client_store(url: str) -> AsyncIterator[RegistryReader]:
+    """``open_reader``, also registering state machines: what the API client needs."""
+    async with store_from_url(url) as store:
+        yield store
+
+
 def _sqlite(url: str) -> SQLiteStore:
-    rest = url.split("://", 1)[1]
-    if not rest.startswith("/"):
-        raise ValueError(f"SQLite URL must be sqlite:///path/to/file.db, got {url!r}")
-    path, _, query = rest[1:].partition("?")
-    if not path:
-        raise ValueError(f"SQLite URL names no file: {url!r}")
-    options = dict(parse_qsl(query, keep_blank_values=True))
+    path, options = sqlite_url(url)
     unknown = set(options) - _SQLITE_OPTIONS
     if unknown:
         raise ValueError(f"unknown SQLite URL options {sorted(unknown)} in {url!r}")
@@ -55,11 +69,5 @@ def _sqlite(url: str) -> SQLiteStore:
 
 
 def _postgres(url: str) -> PostgresStore:
-    parts = urlsplit(url)
-    params = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for key, value in params if key == "schema"]
-    rest = [(key, value) for key, value in params if key != "schema"]
-    dsn = urlunsplit(parts._replace(query=urlencode(rest)))
-    if schemas:
-        return PostgresStore(dsn, schema=schemas[-1])
-    return PostgresStore(dsn)
+    dsn, schema = postgres_url(url)
+    return PostgresStore(dsn) if schema is None else PostgresStore(dsn, schema=schema)

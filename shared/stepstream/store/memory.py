@@ -12,7 +12,6 @@ from datetime import datetime
 
 from stepstream.store.base import StoreBase
 from stepstream.store.errors import (
-    AlreadyProcessed,
     ConcurrencyError,
     DuplicateExecutionName,
     OwnedByAnotherStream,
@@ -72,7 +71,6 @@ class InMemoryStore(StoreBase):
         self._last_outbox_id = 0
         self._timers: dict[str, _TimerRow] = {}
         self._executions: dict[str, tuple[str, ExecutionRecord]] = {}
-        self._processed: set[str] = set()
         self._machines: dict[str, list[_MachineRow]] = {}
 
     async def open(self) -> None:
@@ -99,9 +97,6 @@ class InMemoryStore(StoreBase):
         actual = len(self._streams.get(p.stream_id, ()))
         if actual != p.expected_version:
             raise ConcurrencyError(p.stream_id, p.expected_version, actual)
-        repeated = self._processed.intersection(p.processed)
-        if repeated:
-            raise AlreadyProcessed(repeated)
         for timer in p.timers_set:
             row = self._timers.get(timer.timer_id)
             if row is not None and row.stream_id != p.stream_id:
@@ -138,7 +133,6 @@ class InMemoryStore(StoreBase):
             self._timers[timer.timer_id] = _TimerRow(p.stream_id, timer.due_at, timer.payload_json)
         if p.execution is not None:
             self._executions[p.execution.execution_arn] = (p.stream_id, p.execution)
-        self._processed.update(p.processed)
         return Appended(p.new_version, tuple(written))
 
     async def read(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
@@ -166,10 +160,6 @@ class InMemoryStore(StoreBase):
         moment = aware_utc(now, "now")
         check_limit(limit)
         return [t for t in self._sorted_timers() if t.due_at <= moment][:limit]
-
-    async def all_timers(self) -> list[Timer]:
-        self._check_open()
-        return self._sorted_timers()
 
     def _sorted_timers(self) -> list[Timer]:
         timers = [
@@ -232,11 +222,6 @@ class InMemoryStore(StoreBase):
     async def list_state_machines(self) -> list[StateMachineRecord]:
         self._check_open()
         return [self._machines[name][-1].record for name in sorted(self._machines)]
-
-    async def seen(self, message_id: str) -> bool:
-        self._check_open()
-        check_text(message_id, "message_id")
-        return message_id in self._processed
 
 
 def _comes_after(record: ExecutionRecord, mark: ListPosition) -> bool:

@@ -13,13 +13,18 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
+from stepstream.sql.postgres import (
+    check_pool_size,
+    check_schema_name,
+    create_pool,
+    schema_transaction,
+)
 from stepstream.store import postgres_sql as sql
 from stepstream.store.base import StoreBase
 from stepstream.store.errors import DuplicateExecutionName, StoreError, StoreNotOpen
 from stepstream.store.postgres_schema import (
     SCHEMA_LOCK_KEY,
     SCHEMA_VERSION,
-    check_schema_name,
     ddl,
 )
 from stepstream.store.prepare import (
@@ -65,8 +70,7 @@ class PostgresStore(StoreBase):
     ) -> None:
         check_text(dsn, "dsn")
         self.schema = check_schema_name(schema)
-        if not 1 <= min_connections <= max_connections:
-            raise ValueError("need 1 <= min_connections <= max_connections")
+        check_pool_size(min_connections, max_connections)
         self._dsn = dsn
         self._min = min_connections
         self._max = max_connections
@@ -76,11 +80,8 @@ class PostgresStore(StoreBase):
     async def open(self) -> None:
         if self._pool is not None:
             return
-        pool = await asyncpg.create_pool(
-            self._dsn,
-            min_size=self._min,
-            max_size=self._max,
-            server_settings={"search_path": self.schema},
+        pool = await create_pool(
+            self._dsn, schema=self.schema, min_size=self._min, max_size=self._max
         )
         try:
             async with pool.acquire() as conn:
@@ -91,8 +92,7 @@ class PostgresStore(StoreBase):
         self._pool = pool
 
     async def _create_schema(self, conn: Any) -> None:
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK_KEY)
+        async with schema_transaction(conn, SCHEMA_LOCK_KEY):
             for statement in ddl(self.schema):
                 await conn.execute(statement)
             found = await conn.fetchval("SELECT max(version) FROM schema_version")
@@ -133,11 +133,10 @@ class PostgresStore(StoreBase):
 
     @staticmethod
     async def _append_on(conn: Any, p: PreparedAppend, now: datetime) -> tuple[PendingMessage, ...]:
-        if not (p.processed or p.timers_set or p.timers_cleared or p.execution):
+        if not (p.timers_set or p.timers_cleared or p.execution):
             return await sql.write_core(conn, p, now)  # one statement is its own transaction
         async with conn.transaction():
             written = await sql.write_core(conn, p, now)
-            await sql.record_processed(conn, p, now)
             await sql.write_timers(conn, p)
             if p.execution is not None:
                 await sql.upsert_execution(conn, p.stream_id, p.execution)
@@ -163,11 +162,7 @@ class PostgresStore(StoreBase):
         due_by = aware_utc(now, "now")
         check_limit(limit)
         async with self._checked_pool().acquire() as conn:
-            return await sql.timers(conn, due_by, limit)
-
-    async def all_timers(self) -> list[Timer]:
-        async with self._checked_pool().acquire() as conn:
-            return await sql.timers(conn, None, None)
+            return await sql.due_timers(conn, due_by, limit)
 
     async def get_execution(self, execution_arn: str) -> ExecutionRecord | None:
         check_text(execution_arn, "execution_arn")
@@ -243,10 +238,3 @@ class PostgresStore(StoreBase):
             "ORDER BY name, version DESC"
         )
         return [sql.machine_from_row(row) for row in rows]
-
-    async def seen(self, message_id: str) -> bool:
-        check_text(message_id, "message_id")
-        found = await self._checked_pool().fetchval(
-            "SELECT 1 FROM processed_messages WHERE message_id = $1", message_id
-        )
-        return found is not None

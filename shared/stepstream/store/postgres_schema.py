@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import re
+from stepstream.sql.postgres import check_schema_name
 
 SCHEMA_VERSION = 1
 
 # Any fixed number works: it only keeps two processes opening the store at once from
 # racing through CREATE TABLE IF NOT EXISTS, which is not safe under concurrency.
 SCHEMA_LOCK_KEY = 0x5374_6570_5374_6F72
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
-
-def check_schema_name(schema: str) -> str:
-    if not isinstance(schema, str) or not _IDENTIFIER.fullmatch(schema):
-        raise ValueError(
-            f"PostgreSQL schema name must be letters, digits and underscores "
-            f"(not starting with a digit, at most 63), got {schema!r}"
-        )
-    return schema
 
 
 def ddl(schema: str) -> list[str]:
@@ -72,10 +61,6 @@ def ddl(schema: str) -> list[str]:
         f"ON {s}.executions (start_date DESC, execution_arn)",
         f"CREATE INDEX IF NOT EXISTS executions_by_status "
         f"ON {s}.executions (status, start_date DESC)",
-        f"""CREATE TABLE IF NOT EXISTS {s}.processed_messages (
-            message_id text PRIMARY KEY,
-            stream_id text NOT NULL,
-            processed_at timestamptz NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS {s}.state_machines (
             name text NOT NULL,
             version integer NOT NULL,

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from stepstream.store.errors import (
-    AlreadyProcessed,
     ConcurrencyError,
     DuplicateExecutionName,
     OwnedByAnotherStream,
@@ -94,20 +93,6 @@ async def write_core(
         PendingMessage(id_, p.stream_id, message, now)
         for id_, message in zip(ids, p.outbox, strict=True)
     )
-
-
-async def record_processed(conn: Connection, p: PreparedAppend, now: datetime) -> None:
-    if not p.processed:
-        return
-    rows = await conn.fetch(
-        "INSERT INTO processed_messages SELECT m, $1, $2 FROM unnest($3::text[]) AS u(m) "
-        "ON CONFLICT DO NOTHING RETURNING message_id",
-        p.stream_id,
-        now,
-        list(p.processed),
-    )
-    if len(rows) != len(p.processed):
-        raise AlreadyProcessed(set(p.processed) - {row[0] for row in rows})
 
 
 async def write_timers(conn: Connection, p: PreparedAppend) -> None:
@@ -206,10 +191,10 @@ async def pending_outbox(conn: Connection, limit: int) -> list[PendingMessage]:
     ]
 
 
-async def timers(conn: Connection, due_by: datetime | None, limit: int | None) -> list[Timer]:
+async def due_timers(conn: Connection, due_by: datetime, limit: int) -> list[Timer]:
     rows = await conn.fetch(
         "SELECT timer_id, stream_id, due_at, payload FROM timers "
-        "WHERE $1::timestamptz IS NULL OR due_at <= $1 ORDER BY due_at, timer_id LIMIT $2",
+        "WHERE due_at <= $1 ORDER BY due_at, timer_id LIMIT $2",
         due_by,
         limit,
     )

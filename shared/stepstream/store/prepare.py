@@ -137,7 +137,6 @@ class PreparedAppend:
     timers_set: tuple[PreparedTimer, ...]
     timers_cleared: tuple[str, ...]
     execution: ExecutionRecord | None
-    processed: tuple[str, ...]
 
     @property
     def new_version(self) -> int:
@@ -153,7 +152,6 @@ def prepare_append(
     timers_set: Sequence[Timer],
     timers_cleared: Sequence[str],
     execution: ExecutionRecord | None,
-    processed: Sequence[str],
 ) -> PreparedAppend:
     """Check and encode an append, raising ValueError on the first thing wrong."""
     check_text(stream_id, "stream_id")
@@ -166,7 +164,6 @@ def prepare_append(
         timers_set=_prepare_timers(stream_id, timers_set),
         timers_cleared=tuple(check_text(t, "a cleared timer id") for t in timers_cleared),
         execution=None if execution is None else _prepare_execution(execution),
-        processed=_unique_ids(processed),
     )
 
 
@@ -233,16 +230,6 @@ def _prepare_execution(record: ExecutionRecord) -> ExecutionRecord:
         start_date=aware_utc(record.start_date, "execution start_date"),
         stop_date=None if stop is None else aware_utc(stop, "execution stop_date"),
     )
-
-
-def _unique_ids(ids: Sequence[str]) -> tuple[str, ...]:
-    seen: set[str] = set()
-    for message_id in ids:
-        check_text(message_id, "a processed message id")
-        if message_id in seen:
-            raise ValueError(f"processed message id {message_id!r} appears twice in one append")
-        seen.add(message_id)
-    return tuple(ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from stepstream.sql.sqlite import SYNCHRONOUS_MODES, connect
 from stepstream.store import sqlite_sql as sql
 from stepstream.store.base import StoreBase
 from stepstream.store.errors import StoreNotOpen
@@ -45,7 +46,7 @@ from stepstream.store.records import (
     StoredEvent,
     Timer,
 )
-from stepstream.store.sqlite_schema import SYNCHRONOUS_MODES, connect, create_schema
+from stepstream.store.sqlite_schema import create_schema
 
 T = TypeVar("T")
 
@@ -203,10 +204,7 @@ class SQLiteStore(StoreBase):
     async def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
         due_by = aware_utc(now, "now")
         check_limit(limit)
-        return await self._read(partial(sql.timers, due_by=due_by, limit=limit))
-
-    async def all_timers(self) -> list[Timer]:
-        return await self._read(partial(sql.timers, due_by=None, limit=None))
+        return await self._read(partial(sql.due_timers, due_by=due_by, limit=limit))
 
     async def get_execution(self, execution_arn: str) -> ExecutionRecord | None:
         check_text(execution_arn, "execution_arn")
@@ -246,7 +244,3 @@ class SQLiteStore(StoreBase):
 
     async def list_state_machines(self) -> list[StateMachineRecord]:
         return await self._read(sql.list_state_machines)
-
-    async def seen(self, message_id: str) -> bool:
-        check_text(message_id, "message_id")
-        return await self._read(partial(sql.seen, message_id=message_id))

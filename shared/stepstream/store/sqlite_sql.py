@@ -7,13 +7,12 @@ coroutine can interleave statements inside its transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from stepstream.sql.sqlite import write_transaction
 from stepstream.store.errors import (
-    AlreadyProcessed,
     ConcurrencyError,
     DuplicateExecutionName,
     OwnedByAnotherStream,
@@ -39,19 +38,6 @@ from stepstream.store.records import (
     StoredEvent,
     Timer,
 )
-
-
-@contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    # IMMEDIATE takes the write lock up front, so two writers (in this process or
-    # another) queue on busy_timeout instead of failing when a read turns into a write.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def stream_version(conn: sqlite3.Connection, stream_id: str) -> int:
@@ -88,20 +74,9 @@ def _check(conn: sqlite3.Connection, p: PreparedAppend) -> None:
     actual = stream_version(conn, p.stream_id)
     if actual != p.expected_version:
         raise ConcurrencyError(p.stream_id, p.expected_version, actual)
-    _check_processed(conn, p.processed)
     _check_timer_owners(conn, p)
     if p.execution is not None:
         _check_execution(conn, p.stream_id, p.execution)
-
-
-def _check_processed(conn: sqlite3.Connection, ids: tuple[str, ...]) -> None:
-    if not ids:
-        return
-    marks = ",".join("?" * len(ids))
-    sql = f"SELECT message_id FROM processed_messages WHERE message_id IN ({marks})"
-    repeated = [row[0] for row in conn.execute(sql, ids)]
-    if repeated:
-        raise AlreadyProcessed(repeated)
 
 
 def _check_timer_owners(conn: sqlite3.Connection, p: PreparedAppend) -> None:
@@ -147,11 +122,6 @@ def _write(conn: sqlite3.Connection, p: PreparedAppend, recorded_at: datetime) -
         _write_timers(conn, p)
     if p.execution is not None:
         _upsert_execution(conn, sid, p.execution)
-    if p.processed:
-        conn.executemany(
-            "INSERT INTO processed_messages VALUES (?, ?, ?)",
-            [(message_id, sid, now) for message_id in p.processed],
-        )
     return Appended(p.new_version, written)
 
 
@@ -245,19 +215,15 @@ def mark_published(conn: sqlite3.Connection, ids: list[int]) -> None:
         conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
 
 
-def timers(conn: sqlite3.Connection, due_by: datetime | None, limit: int | None) -> list[Timer]:
-    sql = "SELECT timer_id, stream_id, due_at, payload FROM timers"
-    args: list[Any] = []
-    if due_by is not None:
-        sql += " WHERE due_at <= ?"
-        args.append(to_micros(due_by))
-    sql += " ORDER BY due_at, timer_id"
-    if limit is not None:
-        sql += " LIMIT ?"
-        args.append(limit)
+def due_timers(conn: sqlite3.Connection, due_by: datetime, limit: int) -> list[Timer]:
+    rows = conn.execute(
+        "SELECT timer_id, stream_id, due_at, payload FROM timers "
+        "WHERE due_at <= ? ORDER BY due_at, timer_id LIMIT ?",
+        (to_micros(due_by), limit),
+    )
     return [
         Timer(timer_id, sid, from_micros(due), decode_object(payload))
-        for timer_id, sid, due, payload in conn.execute(sql, args)
+        for timer_id, sid, due, payload in rows
     ]
 
 
@@ -315,11 +281,6 @@ def list_executions(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY start_date DESC, execution_arn LIMIT ?"
     return [_execution(row) for row in conn.execute(sql, [*args, limit])]
-
-
-def seen(conn: sqlite3.Connection, message_id: str) -> bool:
-    sql = "SELECT 1 FROM processed_messages WHERE message_id = ?"
-    return conn.execute(sql, (message_id,)).fetchone() is not None
 
 
 def put_state_machine(conn: sqlite3.Connection, p: PreparedStateMachine, now: datetime) -> int:

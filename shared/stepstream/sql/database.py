@@ -1,5 +1,10 @@
 """One small SQL interface over SQLite (the embedded default) and PostgreSQL (production).
 
+The library's one database layer: the services' repositories use ``Database`` and
+``Transaction`` below; the execution store's backends, which need their own statements
+for speed, share the connections, transactions and URLs of ``stepstream.sql.sqlite`` and
+``stepstream.sql.postgres`` with it.
+
 A service writes its SQL once, with ``?`` placeholders and the SQL both engines accept
 (``CREATE TABLE IF NOT EXISTS``, ``INSERT ... ON CONFLICT DO NOTHING``, TEXT and BIGINT
 columns); the PostgreSQL side numbers the placeholders. Every statement runs in a
@@ -85,13 +90,16 @@ def database_from_url(url: str, *, default_schema: str) -> Database:
         raise ValueError(f"database URL must look like scheme://..., got {url!r}")
     scheme = url.split("://", 1)[0].lower()
     if scheme == "sqlite":
-        from services.common.sqlite_database import SQLiteDatabase
+        from stepstream.sql.sqlite import SQLiteDatabase
 
-        return SQLiteDatabase(_sqlite_path(url))
+        path, options = sqlite_url(url)
+        if options:
+            raise ValueError(f"SQLite URL takes no options, got {url!r}")
+        return SQLiteDatabase(path)
     if scheme in ("postgresql", "postgres"):
-        from services.common.postgres_database import PostgresDatabase
+        from stepstream.sql.postgres import PostgresDatabase
 
-        dsn, schema = _postgres_dsn(url)
+        dsn, schema = postgres_url(url)
         return PostgresDatabase(dsn, schema=schema or default_schema)
     raise ValueError(f"unknown database URL scheme {scheme!r} in {url!r}; use sqlite or postgresql")
 
@@ -103,16 +111,19 @@ async def open_database(url: str, *, default_schema: str, ddl: Sequence[str]) ->
     return database
 
 
-def _sqlite_path(url: str) -> str:
+def sqlite_url(url: str) -> tuple[str, dict[str, str]]:
+    """(file path, options) of ``sqlite:///path/to/file.db?option=value``."""
     rest = url.split("://", 1)[1]
-    if not rest.startswith("/") or len(rest) < 2:
+    if not rest.startswith("/"):
         raise ValueError(f"SQLite URL must be sqlite:///path/to/file.db, got {url!r}")
-    if "?" in rest:
-        raise ValueError(f"SQLite URL takes no options, got {url!r}")
-    return rest[1:]
+    path, _, query = rest[1:].partition("?")
+    if not path:
+        raise ValueError(f"SQLite URL names no file: {url!r}")
+    return path, dict(parse_qsl(query, keep_blank_values=True))
 
 
-def _postgres_dsn(url: str) -> tuple[str, str | None]:
+def postgres_url(url: str) -> tuple[str, str | None]:
+    """(asyncpg dsn, schema or None) of ``postgresql://...?schema=name&...``."""
     parts = urlsplit(url)
     params = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [value for key, value in params if key == "schema"]

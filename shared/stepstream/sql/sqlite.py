@@ -1,7 +1,12 @@
-"""The embedded database: one SQLite file in WAL mode, through aiosqlite.
+"""SQLite for the library: one connection setting, one write transaction, one ``Database``.
 
-One connection per process, and one transaction on it at a time (an asyncio lock), so no
-coroutine can slip a statement into another's transaction. Transactions begin with
+``connect`` and ``write_transaction`` are what every SQLite user here shares: the
+execution store calls them inline on the event loop (its statements take microseconds),
+and ``SQLiteDatabase`` runs them on aiosqlite's thread for the services.
+
+A ``SQLiteDatabase`` has one connection per process, and one transaction on it at a time
+(an asyncio lock), so no coroutine can slip a statement into another's transaction.
+Transactions begin with
 ``BEGIN IMMEDIATE``: the write lock is taken up front, so two processes sharing the file
 queue behind the busy timeout instead of failing half-way through an upgrade.
 """
@@ -10,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from services.common.database import DatabaseBusy, Dialect, Row
+from stepstream.sql.database import DatabaseBusy, Dialect, Row
 
 _BUSY_MARKERS = ("locked", "busy")
 
@@ -52,21 +59,72 @@ class _SQLiteTransaction:
         return [dict(row) for row in rows]
 
 
-async def _switch_to_wal(connection: aiosqlite.Connection, timeout_ms: int) -> None:
-    """Turn on WAL, waiting out another connection that opens the same new file.
+SYNCHRONOUS_MODES = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+
+
+def _switch_to_wal(conn: sqlite3.Connection, timeout_ms: int) -> str:
+    """Ask for WAL, waiting out another connection that opens the same new file.
 
     The switch needs the file to itself, and SQLite answers "database is locked" at once,
-    without its busy handler, when two connections race to do it on a fresh file.
+    without its busy handler, when two connections race to make it on a fresh file.
     """
-    deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
+    deadline = time.monotonic() + timeout_ms / 1000
     while True:
         try:
-            await connection.execute("PRAGMA journal_mode = WAL")
-            return
+            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
-            await asyncio.sleep(0.01)
+            time.sleep(0.01)
+
+
+def connect(
+    path: str | Path,
+    *,
+    synchronous: str = "NORMAL",
+    busy_timeout_ms: int = 5000,
+    query_only: bool = False,
+) -> sqlite3.Connection:
+    """A connection in WAL mode with explicit transactions (autocommit otherwise).
+
+    WAL lets readers run while the one writer commits; NORMAL synchronous in WAL mode
+    survives a process crash at any moment and only risks the last commits on power loss.
+    """
+    if synchronous.upper() not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        mode = _switch_to_wal(conn, busy_timeout_ms)
+        if mode.lower() != "wal":
+            raise sqlite3.OperationalError(f"SQLite at {path} refused WAL mode (got {mode!r})")
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-16000")
+        if query_only:
+            conn.execute("PRAGMA query_only=ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """A transaction that commits when the block ends cleanly and rolls back otherwise.
+
+    IMMEDIATE takes the write lock up front, so two writers (in this process or another)
+    queue on busy_timeout instead of failing when a read turns into a write.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        # SQLite ends some failed transactions by itself.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class SQLiteDatabase:
@@ -88,12 +146,11 @@ class SQLiteDatabase:
         if self._connection is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        # The same connection as the execution store's, run on aiosqlite's thread.
+        opener = partial(connect, self.path, busy_timeout_ms=self._busy_timeout_ms)
+        connection = await aiosqlite.Connection(opener, iter_chunk_size=64)
         try:
             connection.row_factory = aiosqlite.Row
-            await connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-            await _switch_to_wal(connection, self._busy_timeout_ms)
-            await connection.execute("PRAGMA synchronous = NORMAL")
             self._connection = connection
             async with self.transaction() as transaction:
                 for statement in ddl:

@@ -1,4 +1,8 @@
-"""The production database: PostgreSQL through an asyncpg pool, in a schema of its own.
+"""PostgreSQL for the library: one pool setting, one schema set-up, one ``Database``.
+
+``create_pool`` and ``schema_transaction`` are what every PostgreSQL user here shares:
+the execution store runs its own statements on the pool, ``PostgresDatabase`` gives the
+services transactions with ``?`` placeholders.
 
 Transactions run at READ COMMITTED; a repository that must not lose an update locks the
 rows it reads with ``SELECT ... FOR UPDATE`` (``Transaction.for_update``).
@@ -15,7 +19,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from services.common.database import DatabaseBusy, Dialect, Row
+from stepstream.sql.database import DatabaseBusy, Dialect, Row
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -41,6 +45,29 @@ def check_schema_name(schema: str) -> str:
             f"(not starting with a digit, at most 63), got {schema!r}"
         )
     return schema
+
+
+def check_pool_size(min_connections: int, max_connections: int) -> None:
+    if not 1 <= min_connections <= max_connections:
+        raise ValueError("need 1 <= min_connections <= max_connections")
+
+
+async def create_pool(dsn: str, *, schema: str, min_size: int, max_size: int) -> Any:
+    """An asyncpg pool whose connections name tables unqualified, in ``schema``."""
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, server_settings={"search_path": schema}
+    )
+
+
+@asynccontextmanager
+async def schema_transaction(connection: Any, lock_key: int) -> AsyncIterator[None]:
+    """A transaction holding the advisory lock ``lock_key``, to create tables in.
+
+    CREATE ... IF NOT EXISTS is not safe when two processes run it at once.
+    """
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", lock_key)
+        yield
 
 
 @functools.lru_cache(maxsize=256)
@@ -87,8 +114,7 @@ class PostgresDatabase:
     ) -> None:
         if not dsn:
             raise ValueError("PostgresDatabase needs a dsn")
-        if not 1 <= min_connections <= max_connections:
-            raise ValueError("need 1 <= min_connections <= max_connections")
+        check_pool_size(min_connections, max_connections)
         self.schema = check_schema_name(schema)
         self._dsn = dsn
         self._min = min_connections
@@ -103,17 +129,12 @@ class PostgresDatabase:
         if self._pool is not None:
             return
         with _transient_as_busy(self.schema):
-            pool = await asyncpg.create_pool(
-                self._dsn,
-                min_size=self._min,
-                max_size=self._max,
-                server_settings={"search_path": self.schema},
+            pool = await create_pool(
+                self._dsn, schema=self.schema, min_size=self._min, max_size=self._max
             )
         try:
-            async with pool.acquire() as connection, connection.transaction():
-                # CREATE ... IF NOT EXISTS is not safe when two processes run it at once.
-                lock = zlib.crc32(f"stepstream:{self.schema}".encode())
-                await connection.execute("SELECT pg_advisory_xact_lock($1)", lock)
+            lock = zlib.crc32(f"stepstream:{self.schema}".encode())
+            async with pool.acquire() as connection, schema_transaction(connection, lock):
                 await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 for statement in ddl:
                     await connection.execute(statement)
