@@ -24,8 +24,8 @@ PRODUCTS: dict[str, tuple[int, int]] = {
 }
 
 SERVICES: list[tuple[str, str]] = [
-    ("carrier", "services.simulators.carrier"),
-    ("stripe", "services.simulators.stripe_api"),
+    ("carrier", "simulators.carrier"),
+    ("stripe", "simulators.stripe_api"),
     ("charge-payment", "services.charge_payment"),
     ("reserve-stock", "services.reserve_stock"),
     ("book-shipment", "services.book_shipment"),

@@ -30,7 +30,7 @@ from services.charge_payment.payments import (
 from services.charge_payment.stripe_gateway import StripeGateway
 from services.common.database import Database, open_database
 from services.common.inputs import decode_input
-from services.simulators.stripe_api import FaultConfig, Ledger, StripeStandIn
+from simulators.stripe_api import FaultConfig, Ledger, StripeStandIn
 
 TEST_KEY = "sk_test_stepstream_services_0001"
 ORDER: dict[str, Any] = {

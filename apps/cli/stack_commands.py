@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stepstream.stack.config import StackNotRunning, data_dir, pid_alive, read_stack
-from stepstream.stack.up import Stack, StackOptions
+from apps.stack.up import Stack, StackOptions
+from stepstream.api.stack_file import StackNotRunning, data_dir, pid_alive, read_stack
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
 

@@ -17,10 +17,10 @@ import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from apps.cli.local_data import require_database
+from stepstream.api.connect import connect
 from stepstream.api.errors import ApiError
-from stepstream.cli.connect import connect
-from stepstream.cli.local_data import require_database
-from stepstream.stack.config import StackNotRunning, data_dir
+from stepstream.api.stack_file import StackNotRunning, data_dir
 
 if TYPE_CHECKING:
     from services.order_view.queries import ShownOrder
@@ -124,7 +124,7 @@ def _payment_methods() -> frozenset[str] | None:
     """The stand-in's test cards, unless a real Stripe key says other ids may exist."""
     if os.environ.get("STRIPE_API_KEY") or os.environ.get("STEPSTREAM_STRIPE_API_KEY"):
         return None
-    from services.simulators.stripe_api.cards import TEST_PAYMENT_METHODS
+    from simulators.stripe_api.cards import TEST_PAYMENT_METHODS
 
     return frozenset(TEST_PAYMENT_METHODS)
 

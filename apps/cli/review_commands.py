@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from apps.cli.local_data import require_database
 from stepstream import arns
+from stepstream.api.connect import connect
 from stepstream.api.errors import ApiError
-from stepstream.cli.connect import connect
-from stepstream.cli.local_data import require_database
-from stepstream.stack.config import StackNotRunning, data_dir
+from stepstream.api.stack_file import StackNotRunning, data_dir
 
 if TYPE_CHECKING:
     from services.review_desk.desk import ReviewDesk, TicketDetails
