@@ -95,7 +95,7 @@ def unit_price(args: argparse.Namespace) -> int | None:
     """The price given, else the shop's; None for a SKU the shop does not sell."""
     if args.unit_price is not None:
         return int(args.unit_price)
-    from services.catalog import PRODUCTS  # the shop is the application's, not shared code
+    from services.common.catalog import PRODUCTS  # the shop is the application's, not shared code
 
     listed = PRODUCTS.get(args.sku)
     return listed[0] if listed else None
@@ -105,7 +105,7 @@ def placement_problems(order: dict[str, Any]) -> list[str]:
     """Why the shop would refuse ``order``, each naming its flag; empty when it holds."""
     from pydantic import ValidationError
 
-    from services.catalog import PRODUCTS
+    from services.common.catalog import PRODUCTS
     from services.common.inputs import describe
     from services.common.orders import Order, Shop, shop_problems
 

@@ -35,7 +35,7 @@ def stack_options(
     folder: Path, broker_port: int | None = None, *, log_to_files: bool = False
 ) -> StackOptions:
     # The services are the application's, not shared code.
-    from services.catalog import SECRETS_FOR, STATE_MACHINES, simulator_urls, stack_services
+    from apps.stack.processes import SECRETS_FOR, STATE_MACHINES, simulator_urls, stack_services
 
     services, env = stack_services(folder)
     return StackOptions(

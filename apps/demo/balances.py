@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.demo.scenario import Outcome
-from services.catalog import PRODUCTS
+from services.common.catalog import PRODUCTS
 from services.common.database import open_database
 from services.emit_receipt.receipt_book import DDL as RECEIPTS_DDL
 from services.emit_receipt.receipt_book import SqlReceiptBook

@@ -10,8 +10,8 @@ from pathlib import Path
 from apps.demo.balances import read_balances
 from apps.demo.report import render
 from apps.demo.scenario import Scenario
+from apps.stack.processes import simulator_urls
 from apps.stack.up import Stack
-from services.catalog import simulator_urls
 from stepstream.api.connect import connect
 
 

@@ -16,8 +16,8 @@ from apps.cli.stack_commands import stack_options
 from apps.demo.balances import Balances, read_balances
 from apps.demo.orders import order_document
 from apps.demo.scenario import Outcome, Scenario
+from apps.stack.processes import simulator_urls
 from apps.stack.up import Stack
-from services.catalog import simulator_urls
 from simulators.carrier import admin as carrier
 from simulators.stripe_api.admin_client import StandInAdmin
 from simulators.stripe_api.ledger import Ledger

@@ -179,7 +179,7 @@ async def test_placing_needs_a_running_stack_and_sensible_numbers(
 def test_an_order_is_priced_from_the_shop_unless_a_price_is_given() -> None:
     from apps.cli.main import build_parser
     from apps.cli.orders_commands import order_document
-    from services.catalog import PRODUCTS
+    from services.common.catalog import PRODUCTS
 
     def amount(*extra: str) -> int:
         args = build_parser().parse_args(["orders", "place", "--qty", "2", *extra])
