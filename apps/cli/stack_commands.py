@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from apps.stack.processes import SECRETS_FOR, STATE_MACHINES, simulator_urls, stack_services
 from apps.stack.up import Stack, StackOptions
 from stepstream.api.stack_file import StackNotRunning, data_dir, pid_alive, read_stack
 
@@ -34,9 +35,6 @@ def register(commands: Any) -> None:
 def stack_options(
     folder: Path, broker_port: int | None = None, *, log_to_files: bool = False
 ) -> StackOptions:
-    # The services are the application's, not shared code.
-    from apps.stack.processes import SECRETS_FOR, STATE_MACHINES, simulator_urls, stack_services
-
     services, env = stack_services(folder)
     return StackOptions(
         data_dir=folder,

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from apps.cli.stack_commands import stack_options
 from apps.demo.balances import read_balances
 from apps.demo.report import render
 from apps.demo.scenario import Scenario
@@ -17,8 +18,6 @@ from stepstream.api.connect import connect
 
 async def run_demo(*, as_json: bool, folder: Path | None = None) -> int:
     """Returns 0 when every order ended where it should and the books balance."""
-    from apps.cli.stack_commands import stack_options
-
     data_dir = folder or Path(tempfile.mkdtemp(prefix="stepstream-demo-"))
 
     def say(line: str) -> None:
