@@ -25,9 +25,11 @@ example: setup
 			--input "{\"statuscode\": \"$$code\"}" --virtual-time; \
 	done
 
+# The import contracts in pyproject.toml keep the levels: library, services, entry points.
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PY) -m pytest

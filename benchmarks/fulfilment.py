@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from pipeline import WARMUP, CpuMeter, Driver, Result, run_ceiling, summary  # noqa: E402
 
-from services.demo.orders import order_document  # noqa: E402
-from stepstream.cli.stack_commands import stack_options  # noqa: E402
+from apps.cli.stack_commands import stack_options  # noqa: E402
+from apps.demo.orders import order_document  # noqa: E402
+from apps.stack.up import Stack  # noqa: E402
 from stepstream.messaging.envelope import Envelope  # noqa: E402
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber  # noqa: E402
 from stepstream.messaging.requests import StartExecution  # noqa: E402
 from stepstream.messaging.topics import Topics  # noqa: E402
-from stepstream.stack.up import Stack  # noqa: E402
 
 
 async def run_fulfilment(stack: Stack, orders: int, concurrency: int) -> Result:

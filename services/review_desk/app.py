@@ -19,9 +19,9 @@ from services.review_desk.intake import TicketIntake
 from services.review_desk.reconcile import reconcile
 from services.review_desk.repository import DDL, DEFAULT_SCHEMA
 from services.review_desk.settings import ReviewDeskSettings
+from stepstream.api.connect import connect, execution_store
 from stepstream.api.waiting import tasks_waiting_on
 from stepstream.broker.admin import TopicSpec, ensure_topics
-from stepstream.cli.connect import connect, execution_store
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics

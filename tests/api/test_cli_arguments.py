@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stepstream.cli.main import build_parser, main
+from apps.cli.main import build_parser, main
 
 LARGE_ORDER = {
     "orderId": "ord-large",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stepstream.cli.main import main
+from apps.cli.main import main
 
 READERS = [
     ["orders", "list"],

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from stepstream.cli.stack_commands import stack_options
-from stepstream.stack.up import Stack
+from apps.cli.stack_commands import stack_options
+from apps.stack.up import Stack
 
 STRIPE_KEY = "sk_test_never_for_the_carrier"
 DUMPED = ("book-shipment", "charge-payment", "order-view")

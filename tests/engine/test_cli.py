@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from stepstream.cli.main import main
+from apps.cli.main import main
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "error-handling"
 
@@ -278,7 +278,7 @@ def test_the_installed_command_runs_the_example() -> None:
         [
             sys.executable,
             "-m",
-            "stepstream.cli.main",
+            "apps.cli.main",
             "run",
             str(EXAMPLE / "aws-console.asl.json"),
             "--functions",

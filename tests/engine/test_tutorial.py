@@ -85,7 +85,7 @@ def test_the_command_line_prints_the_outcome_last() -> None:
         [
             sys.executable,
             "-m",
-            "stepstream.cli.main",
+            "apps.cli.main",
             "run",
             str(EXAMPLE / "MyAPIStateMachine.asl.json"),
             "--functions",

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from services.demo.balances import Balances, carrier_checks
+from apps.demo.balances import Balances, carrier_checks
 
 BALANCED = Balances(
     captured=3000,

@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from services.catalog import simulator_urls
-from services.demo.balances import Balances, read_balances
-from services.demo.orders import order_document
-from services.demo.scenario import Outcome, Scenario
-from services.simulators.carrier import admin as carrier
-from services.simulators.stripe_api.admin_client import StandInAdmin
-from services.simulators.stripe_api.ledger import Ledger
-from stepstream.cli.connect import connect
-from stepstream.cli.review_commands import open_desk
-from stepstream.cli.stack_commands import stack_options
-from stepstream.stack.up import Stack
+from apps.cli.review_commands import open_desk
+from apps.cli.stack_commands import stack_options
+from apps.demo.balances import Balances, read_balances
+from apps.demo.orders import order_document
+from apps.demo.scenario import Outcome, Scenario
+from apps.stack.processes import simulator_urls
+from apps.stack.up import Stack
+from simulators.carrier import admin as carrier
+from simulators.stripe_api.admin_client import StandInAdmin
+from simulators.stripe_api.ledger import Ledger
+from stepstream.api.connect import connect
 
 
 @dataclass

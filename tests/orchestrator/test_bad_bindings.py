@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from apps.stack.up import register
 from services.orchestrator.app import topic_specs
 from services.orchestrator.orchestrator import Orchestrator
 from stepstream import arns
@@ -20,7 +21,6 @@ from stepstream.bindings import InvalidBindings
 from stepstream.messaging.fake import FakeBus
 from stepstream.messaging.requests import StartExecution
 from stepstream.messaging.topics import Topics
-from stepstream.stack.up import register
 from stepstream.store.memory import InMemoryStore
 
 TOPICS = Topics("t")

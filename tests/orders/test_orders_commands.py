@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from apps.cli.main import main
 from services.order_view.queries import open_view, show_order
 from services.order_view.settings import OrderViewSettings
-from stepstream.cli.main import main
 from stepstream.messaging.kafka import KafkaSettings
 from tests.integration.harness import eventually, running_system
 from tests.orders.support import GARBLED_LINE, add_fake_services, order_view, register_fulfilment
@@ -177,9 +177,9 @@ async def test_placing_needs_a_running_stack_and_sensible_numbers(
 
 
 def test_an_order_is_priced_from_the_shop_unless_a_price_is_given() -> None:
-    from services.catalog import PRODUCTS
-    from stepstream.cli.main import build_parser
-    from stepstream.cli.orders_commands import order_document
+    from apps.cli.main import build_parser
+    from apps.cli.orders_commands import order_document
+    from services.common.catalog import PRODUCTS
 
     def amount(*extra: str) -> int:
         args = build_parser().parse_args(["orders", "place", "--qty", "2", *extra])
@@ -229,8 +229,8 @@ async def test_an_order_the_shop_cannot_take_is_refused_before_anything_starts(
 def test_with_a_real_stripe_key_any_stripe_shaped_payment_method_is_taken(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from stepstream.cli.main import build_parser
-    from stepstream.cli.orders_commands import order_document, placement_problems
+    from apps.cli.main import build_parser
+    from apps.cli.orders_commands import order_document, placement_problems
 
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_x")
     args = build_parser().parse_args(

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from apps.cli.main import main
 from services.review_desk.app import open_tickets, serve
 from services.review_desk.desk import ReviewDesk
 from services.review_desk.settings import ReviewDeskSettings
 from services.review_desk.tickets import Ticket
-from stepstream.cli.main import main
+from stepstream.api.stack_file import StackFile, write_stack
 from stepstream.messaging.kafka import KafkaSettings
-from stepstream.stack.config import StackFile, write_stack
 from stepstream.worker import CommandContext
 from tests.integration.harness import System, eventually, running_system
 

@@ -21,6 +21,7 @@ from services.review_desk.intake import TicketIntake
 from services.review_desk.reconcile import reconcile
 from services.review_desk.settings import ReviewDeskSettings
 from services.review_desk.tickets import Decision, Ticket, TicketStatus
+from stepstream.api.stack_file import DATA_DIR_VARIABLE
 from stepstream.api.waiting import tasks_waiting_on
 from stepstream.asl.messages import StopRequested
 from stepstream.messaging.envelope import Envelope
@@ -28,7 +29,6 @@ from stepstream.messaging.kafka import KafkaSettings
 from stepstream.messaging.requests import StartExecution
 from stepstream.messaging.topics import Topics
 from stepstream.sql.database import Database
-from stepstream.stack.config import DATA_DIR_VARIABLE
 from stepstream.store.base import ExecutionStore
 from stepstream.store.factory import open_store
 from stepstream.store.memory import InMemoryStore

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from apps.cli.main import main
 from services.review_desk.tickets import TicketStatus
-from stepstream.cli.main import main
 from stepstream.messaging.kafka import KafkaSettings
 from tests.review.support import (
     REVIEW_BINDINGS,

@@ -24,8 +24,8 @@ from services.emit_receipt import service as emit_receipt
 from services.emit_receipt.settings import EmitReceiptSettings
 from services.reserve_stock import service as reserve_stock
 from services.reserve_stock.settings import ReserveStockSettings
-from services.simulators.carrier import CarrierSimulator
-from services.simulators.stripe_api import StripeStandIn
+from simulators.carrier import CarrierSimulator
+from simulators.stripe_api import StripeStandIn
 from stepstream.broker import TopicSpec, ensure_topics
 from stepstream.messaging.contracts import TaskCommand, command_envelope
 from stepstream.messaging.envelope import Envelope, decode

@@ -26,9 +26,9 @@ from services.book_shipment.errors import (
 )
 from services.book_shipment.shipping import ShipOrder, Shipping
 from services.common.inputs import decode_input
-from services.simulators.carrier import CarrierSimulator, Shipment
-from services.simulators.carrier.admin import clear_faults, set_faults, shipments, stats
-from services.simulators.carrier.stats import Outcome
+from simulators.carrier import CarrierSimulator, Shipment
+from simulators.carrier.admin import clear_faults, set_faults, shipments, stats
+from simulators.carrier.stats import Outcome
 from stepstream.sql.database import open_database
 from tests.services.shipping_fakes import RecordingSleep
 from tests.services.test_book_shipment import ORDER

@@ -29,7 +29,7 @@ from services.charge_payment.payments import (
 )
 from services.charge_payment.stripe_gateway import StripeGateway
 from services.common.inputs import decode_input
-from services.simulators.stripe_api import FaultConfig, Ledger, StripeStandIn
+from simulators.stripe_api import FaultConfig, Ledger, StripeStandIn
 from stepstream.sql.database import Database, open_database
 
 TEST_KEY = "sk_test_stepstream_services_0001"

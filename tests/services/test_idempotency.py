@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from services.reserve_stock.inventory import ReservationStatus
-from services.simulators.carrier.admin import shipments
+from simulators.carrier.admin import shipments
 from stepstream.broker import EmbeddedBroker
 from stepstream.messaging.envelope import Envelope
 from tests.messaging.support import eventually

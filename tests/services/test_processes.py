@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from services.simulators.carrier import CarrierSimulator
-from services.simulators.stripe_api import StripeStandIn
+from simulators.carrier import CarrierSimulator
+from simulators.stripe_api import StripeStandIn
 from stepstream.broker import EmbeddedBroker, TopicSpec, ensure_topics
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics

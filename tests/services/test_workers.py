@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from services.simulators.carrier.admin import clear_faults, set_faults, shipments
-from services.simulators.stripe_api import FaultConfig
+from simulators.carrier.admin import clear_faults, set_faults, shipments
+from simulators.stripe_api import FaultConfig
 from stepstream.broker import EmbeddedBroker
 from stepstream.messaging.envelope import Envelope
 from tests.messaging.support import eventually

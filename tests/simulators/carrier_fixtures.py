@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from services.simulators.carrier import CarrierSimulator, Shipment
+from simulators.carrier import CarrierSimulator, Shipment
 
 API_KEY = "test-key-123"
 SEED = 20240611

@@ -18,7 +18,7 @@ from stripe.params import (
     PaymentIntentCreateParamsAutomaticPaymentMethods,
 )
 
-from services.simulators.stripe_api import StandInAdmin, StripeStandIn
+from simulators.stripe_api import StandInAdmin, StripeStandIn
 
 TEST_KEY = "sk_test_stepstream_0000000000000001"
 OTHER_KEY = "sk_test_stepstream_0000000000000002"

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.simulators.carrier import (
+from simulators.carrier import (
     CarrierSimulator,
     FaultSettings,
     FixedLatency,
@@ -16,7 +16,7 @@ from services.simulators.carrier import (
     Outcome,
     ShipmentStatus,
 )
-from services.simulators.carrier.admin import (
+from simulators.carrier.admin import (
     CarrierAdminError,
     clear_faults,
     get_faults,

@@ -7,8 +7,8 @@ import re
 import httpx
 import pytest
 
-from services.simulators.carrier import Shipment, ShipmentStatus
-from services.simulators.carrier.ledger import s10_tracking_number
+from simulators.carrier import Shipment, ShipmentStatus
+from simulators.carrier.ledger import s10_tracking_number
 
 from . import carrier_fixtures
 from .carrier_fixtures import all_shipments, book, shipment_body, with_address

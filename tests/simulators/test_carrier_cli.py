@@ -1,4 +1,4 @@
-"""``python -m services.simulators.carrier``: serves until SIGTERM, refuses bad options."""
+"""``python -m simulators.carrier``: serves until SIGTERM, refuses bad options."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ async def simulator_process(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.simulators.carrier",
+        "simulators.carrier",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

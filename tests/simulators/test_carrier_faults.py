@@ -10,7 +10,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from services.simulators.carrier import CarrierSimulator, Shipment
+from simulators.carrier import CarrierSimulator, Shipment
 
 from . import carrier_fixtures
 from .carrier_fixtures import API_KEY, all_shipments, book, eventually, shipment_body

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from services.simulators.carrier import CarrierSimulator
+from simulators.carrier import CarrierSimulator
 
 from . import carrier_fixtures
 from .carrier_fixtures import (

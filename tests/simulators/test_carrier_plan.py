@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from services.simulators.carrier import (
+from simulators.carrier import (
     ExponentialLatency,
     Fault,
     FaultSettings,
@@ -15,7 +15,7 @@ from services.simulators.carrier import (
     MalformedKind,
     UniformLatency,
 )
-from services.simulators.carrier.faults import FaultPlan
+from simulators.carrier.faults import FaultPlan
 
 from .carrier_fixtures import binomial_tolerance
 

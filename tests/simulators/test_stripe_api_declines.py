@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from services.simulators.stripe_api import StandInAdmin
+from simulators.stripe_api import StandInAdmin
 
 from . import stripe_fixtures
 from .stripe_fixtures import (

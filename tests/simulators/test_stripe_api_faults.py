@@ -6,7 +6,7 @@ import httpx
 import pytest
 import stripe
 
-from services.simulators.stripe_api import (
+from simulators.stripe_api import (
     FaultConfig,
     StandInAdmin,
     StandInAdminError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from services.simulators.stripe_api import FaultConfig, StandInAdmin, StripeStandIn
+from simulators.stripe_api import FaultConfig, StandInAdmin, StripeStandIn
 
 from . import stripe_fixtures
 from .stripe_fixtures import OTHER_KEY, card_payment, sdk_client

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import stripe
 
-from services.simulators.stripe_api import StandInAdmin, StripeStandIn
+from simulators.stripe_api import StandInAdmin, StripeStandIn
 
 from . import stripe_fixtures
 from .stripe_fixtures import (

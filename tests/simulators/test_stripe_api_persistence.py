@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from services.simulators.stripe_api import StandInAdmin, StripeStandIn
+from simulators.stripe_api import StandInAdmin, StripeStandIn
 
 from .stripe_fixtures import card_payment, sdk_client
 
@@ -62,11 +62,11 @@ async def test_reset_forgets_objects_and_keys_in_memory_and_on_disk(tmp_path: Pa
 
 @asynccontextmanager
 async def _running_module(*args: str) -> AsyncIterator[str]:
-    """Run ``python -m services.simulators.stripe_api`` and yield its URL; stop it after."""
+    """Run ``python -m simulators.stripe_api`` and yield its URL; stop it after."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.simulators.stripe_api",
+        "simulators.stripe_api",
         "--port",
         "0",
         *args,
@@ -101,7 +101,7 @@ async def test_the_module_refuses_a_live_key_naming_the_option() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.simulators.stripe_api",
+        "simulators.stripe_api",
         "--api-key",
         "sk_live_abcdefgh",
         stdout=asyncio.subprocess.PIPE,

@@ -8,7 +8,7 @@ import pytest
 import stripe
 from stripe.params import RefundCreateParams
 
-from services.simulators.stripe_api import StandInAdmin
+from simulators.stripe_api import StandInAdmin
 
 from . import stripe_fixtures
 from .stripe_fixtures import card_payment, declined_intent, expanded_charge

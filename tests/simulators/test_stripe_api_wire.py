@@ -7,9 +7,9 @@ import base64
 import httpx
 import pytest
 
-from services.simulators.stripe_api import StripeStandIn
-from services.simulators.stripe_api.errors import StripeError
-from services.simulators.stripe_api.forms import decode
+from simulators.stripe_api import StripeStandIn
+from simulators.stripe_api.errors import StripeError
+from simulators.stripe_api.forms import decode
 
 from . import stripe_fixtures
 from .stripe_fixtures import TEST_KEY

@@ -7,18 +7,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from services.catalog import simulator_urls
-from services.demo.balances import read_balances
-from services.demo.report import render
-from services.demo.scenario import Scenario
-from stepstream.cli.connect import connect
-from stepstream.stack.up import Stack
+from apps.cli.stack_commands import stack_options
+from apps.demo.balances import read_balances
+from apps.demo.report import render
+from apps.demo.scenario import Scenario
+from apps.stack.processes import simulator_urls
+from apps.stack.up import Stack
+from stepstream.api.connect import connect
 
 
 async def run_demo(*, as_json: bool, folder: Path | None = None) -> int:
     """Returns 0 when every order ended where it should and the books balance."""
-    from stepstream.cli.stack_commands import stack_options
-
     data_dir = folder or Path(tempfile.mkdtemp(prefix="stepstream-demo-"))
 
     def say(line: str) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.demo.orders import order_document
-from services.simulators.carrier import admin as carrier
+from apps.demo.orders import order_document
+from simulators.carrier import admin as carrier
 from stepstream.api.client import StepStreamClient
 
 MACHINE = "Fulfilment"

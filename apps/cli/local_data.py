@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stepstream.stack.config import (
+from stepstream.api.stack_file import (
     NoStackData,
     StackNotRunning,
     existing_data_dir,

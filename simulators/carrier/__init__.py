@@ -1,8 +1,8 @@
 """A shipping carrier's REST API on 127.0.0.1, with faults set at run time for chaos tests.
 
 Start it with ``CarrierSimulator`` (tests, the embedded stack) or
-``python -m services.simulators.carrier --port N``; set its faults with
-``services.simulators.carrier.admin``. The API, the admin endpoints and what each fault
+``python -m simulators.carrier --port N``; set its faults with
+``simulators.carrier.admin``. The API, the admin endpoints and what each fault
 does to the shipments are described in ``chaos`` and ``api``.
 """
 

@@ -15,17 +15,25 @@ import os
 import re
 import sys
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from apps.cli.local_data import require_database
+from services.common.catalog import PRODUCTS
+from services.common.inputs import describe
+from services.common.orders import Order, Shop, shop_problems
+from services.order_view.projector import StoreHistory
+from services.order_view.queries import (
+    OrderNotFound,
+    ShownOrder,
+    list_orders,
+    open_view,
+    show_order,
+)
+from services.order_view.repository import OrderView
+from services.order_view.settings import OrderViewSettings
+from stepstream.api.connect import connect
 from stepstream.api.errors import ApiError
-from stepstream.cli.connect import connect
-from stepstream.cli.local_data import require_database
-from stepstream.stack.config import StackNotRunning, data_dir
-
-if TYPE_CHECKING:
-    from services.order_view.queries import ShownOrder
-    from services.order_view.repository import OrderView
-    from services.order_view.settings import OrderViewSettings
+from stepstream.api.stack_file import StackNotRunning, data_dir
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
 STATE_MACHINE = "Fulfilment"
@@ -95,8 +103,6 @@ def unit_price(args: argparse.Namespace) -> int | None:
     """The price given, else the shop's; None for a SKU the shop does not sell."""
     if args.unit_price is not None:
         return int(args.unit_price)
-    from services.catalog import PRODUCTS  # the shop is the application's, not shared code
-
     listed = PRODUCTS.get(args.sku)
     return listed[0] if listed else None
 
@@ -104,10 +110,6 @@ def unit_price(args: argparse.Namespace) -> int | None:
 def placement_problems(order: dict[str, Any]) -> list[str]:
     """Why the shop would refuse ``order``, each naming its flag; empty when it holds."""
     from pydantic import ValidationError
-
-    from services.catalog import PRODUCTS
-    from services.common.inputs import describe
-    from services.common.orders import Order, Shop, shop_problems
 
     shop = Shop({sku: price for sku, (price, _) in PRODUCTS.items()}, _payment_methods())
     skus = [str(item.get("sku")) for item in order["items"]]
@@ -124,7 +126,8 @@ def _payment_methods() -> frozenset[str] | None:
     """The stand-in's test cards, unless a real Stripe key says other ids may exist."""
     if os.environ.get("STRIPE_API_KEY") or os.environ.get("STEPSTREAM_STRIPE_API_KEY"):
         return None
-    from services.simulators.stripe_api.cards import TEST_PAYMENT_METHODS
+    # Imported here: the stand-in's package brings its aiohttp server with it.
+    from simulators.stripe_api.cards import TEST_PAYMENT_METHODS
 
     return frozenset(TEST_PAYMENT_METHODS)
 
@@ -182,8 +185,6 @@ def _place(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from services.order_view.queries import list_orders, open_view
-
     async def run() -> list[OrderView]:
         database = await open_view(_settings(args))
         try:
@@ -206,8 +207,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from services.order_view.queries import OrderNotFound
-
     try:
         shown = asyncio.run(_find(args))
     except OrderNotFound as exc:
@@ -222,9 +221,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 async def _find(args: argparse.Namespace) -> ShownOrder:
-    from services.order_view.projector import StoreHistory
-    from services.order_view.queries import open_view, show_order
-
     database = await open_view(_settings(args))
     try:
         try:
@@ -237,8 +233,6 @@ async def _find(args: argparse.Namespace) -> ShownOrder:
 
 
 def _settings(args: argparse.Namespace) -> OrderViewSettings:
-    from services.order_view.settings import OrderViewSettings
-
     settings = OrderViewSettings(data_dir=data_dir(args.data_dir))
     require_database(args.data_dir, settings.database_url(), "orders view")
     return settings

@@ -1,5 +1,8 @@
 """What `stepstream up` runs beside the orchestrator, and what it registers.
 
+The process list and the simulators' ports belong to the stack; the shop's catalogue,
+which the services and the commands also read, is in services.common.catalog.
+
 The simulators stand in for what cannot be reached from here (Stripe, a carrier); the
 services find them through the environment, so pointing charge-payment at real Stripe
 test mode is a matter of STRIPE_API_KEY and no STEPSTREAM_STRIPE_API_BASE.
@@ -13,22 +16,16 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFINITIONS = Path(__file__).resolve().parents[1] / "definitions"
+from services.common.catalog import PRODUCTS
 
-# The shop's catalogue: SKU -> (unit price in cents, stock at first start).
-PRODUCTS: dict[str, tuple[int, int]] = {
-    "MUG": (900, 100),
-    "TEE": (1500, 100),
-    "POSTER": (1200, 50),
-    "RARE": (5000, 1),
-}
+DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 
 # Stand-ins for the outside world: they never talk to the broker.
 SIMULATORS = ("carrier", "stripe")
 
 SERVICES: list[tuple[str, str]] = [
-    ("carrier", "services.simulators.carrier"),
-    ("stripe", "services.simulators.stripe_api"),
+    ("carrier", "simulators.carrier"),
+    ("stripe", "simulators.stripe_api"),
     ("charge-payment", "services.charge_payment"),
     ("reserve-stock", "services.reserve_stock"),
     ("book-shipment", "services.book_shipment"),

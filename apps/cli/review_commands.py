@@ -13,17 +13,17 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from apps.cli.local_data import require_database
+from services.review_desk.app import open_tickets
+from services.review_desk.desk import ReviewDesk, ReviewError, TicketDetails
+from services.review_desk.settings import ReviewDeskSettings
+from services.review_desk.tickets import Ticket
 from stepstream import arns
+from stepstream.api.connect import connect
 from stepstream.api.errors import ApiError
-from stepstream.cli.connect import connect
-from stepstream.cli.local_data import require_database
-from stepstream.stack.config import StackNotRunning, data_dir
-
-if TYPE_CHECKING:
-    from services.review_desk.desk import ReviewDesk, TicketDetails
-    from services.review_desk.tickets import Ticket
+from stepstream.api.stack_file import StackNotRunning, data_dir
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
 DECISIONS = ("retry", "compensate", "fail")
@@ -75,10 +75,6 @@ async def open_desk(
     folder: str | None, *, online: bool, required: bool
 ) -> AsyncIterator[ReviewDesk]:
     """The desk on ``folder``'s ticket database; with ``online``, connected to its stack."""
-    from services.review_desk.app import open_tickets  # the services are the application's
-    from services.review_desk.desk import ReviewDesk
-    from services.review_desk.settings import ReviewDeskSettings
-
     settings = ReviewDeskSettings(data_dir=data_dir(folder))
     require_database(folder, settings.database_url(), "review tickets")
     async with AsyncExitStack() as stack:
@@ -147,7 +143,6 @@ def _run(
     required: bool = False,
 ) -> Any:
     """``call``'s result, or None after printing why it was refused."""
-    from services.review_desk.desk import ReviewError
 
     async def run() -> Any:
         async with open_desk(args.data_dir, online=online, required=required) as desk:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from stepstream.api.client import StepStreamClient
+from stepstream.api.connect import connect
 from stepstream.api.errors import ApiError
-from stepstream.cli.connect import connect
-from stepstream.stack.config import StackNotRunning
+from stepstream.api.stack_file import StackNotRunning
 
 Call = Callable[[StepStreamClient, argparse.Namespace], Awaitable[dict[str, Any]]]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.demo.balances import Balances
-from services.demo.scenario import Outcome
+from apps.demo.balances import Balances
+from apps.demo.scenario import Outcome
 
 
 def _money(cents: int) -> str:

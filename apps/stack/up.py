@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from apps.stack.supervisor import PRIVATE_UMASK, ProcessSpec, Supervisor
+from stepstream.api.stack_file import STACK_FILE, ProcessStatus, StackFile, write_stack
 from stepstream.asl.machine import load_machine
 from stepstream.bindings import InvalidBindings, dumps, load_bindings
 from stepstream.bindings import problems as binding_problems
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.broker.embedded import EmbeddedBroker
 from stepstream.messaging.topics import Topics
-from stepstream.stack.config import STACK_FILE, ProcessStatus, StackFile, write_stack
-from stepstream.stack.supervisor import PRIVATE_UMASK, ProcessSpec, Supervisor
 from stepstream.store.base import ExecutionStore
 from stepstream.store.factory import open_store
 

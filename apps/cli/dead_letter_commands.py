@@ -19,14 +19,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from stepstream.api.connect import stack_address
+from stepstream.api.stack_file import StackNotRunning
 from stepstream.broker.admin import TopicSpec, ensure_topics
-from stepstream.cli.connect import stack_address
 from stepstream.messaging.bus import Record
 from stepstream.messaging.dead_letter import DEAD_LETTERED_AT, HEADER_PREFIX, DeadLetter
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings
 from stepstream.messaging.topic_reader import read_topic
 from stepstream.messaging.topics import Topics
-from stepstream.stack.config import StackNotRunning
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
 REPLAYED_FROM = "stepstream.replayed-from"

@@ -16,15 +16,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from services.catalog import PRODUCTS
-from services.demo.scenario import Outcome
+from apps.demo.scenario import Outcome
+from services.common.catalog import PRODUCTS
 from services.emit_receipt.receipt_book import DDL as RECEIPTS_DDL
 from services.emit_receipt.receipt_book import SqlReceiptBook
 from services.reserve_stock.inventory import ReservationStatus
 from services.reserve_stock.sql_inventory import DDL as INVENTORY_DDL
 from services.reserve_stock.sql_inventory import SqlInventory
-from services.simulators.carrier import admin as carrier_admin
-from services.simulators.stripe_api.admin_client import StandInAdmin
+from simulators.carrier import admin as carrier_admin
+from simulators.stripe_api.admin_client import StandInAdmin
 from stepstream.sql.database import open_database
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from stepstream.cli import (
+from apps.cli import (
     api_commands,
     dead_letter_commands,
     demo_commands,

@@ -1,6 +1,6 @@
 """Run the carrier simulator until interrupted.
 
-    python -m services.simulators.carrier --port 8123 [--seed 7] [--faults '{"rate_503": 0.1}']
+    python -m simulators.carrier --port 8123 [--seed 7] [--faults '{"rate_503": 0.1}']
 
 Options fall back to STEPSTREAM_CARRIER_HOST, _PORT, _SEED and _API_KEY. Once serving it
 prints one line, ``carrier simulator listening on <url>``, for supervisors to wait for.
@@ -35,7 +35,7 @@ class CarrierSettings(BaseSettings):
 
 def _parser(settings: CarrierSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m services.simulators.carrier",
+        prog="python -m simulators.carrier",
         description="A shipping carrier's REST API with run-time fault injection.",
     )
     parser.add_argument("--host", default=settings.host)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stepstream.stack.config import StackNotRunning, data_dir, read_stack
+from stepstream.api.stack_file import StackNotRunning, data_dir, read_stack
 
 FAULTS = ("rate_429", "rate_503", "rate_timeout", "rate_malformed", "rate_reject")
 
@@ -43,14 +43,16 @@ def register(commands: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from services.demo.run import run_demo  # the application, not shared code
+    # The demo and the simulators bring the aiohttp server with them: imported when a
+    # command needs them, so every other command starts without it.
+    from apps.demo.run import run_demo
 
     folder = Path(args.data_dir).resolve() if args.data_dir else None
     return asyncio.run(run_demo(as_json=args.json, folder=folder))
 
 
 def _faults(args: argparse.Namespace) -> int:
-    from services.simulators.carrier import admin
+    from simulators.carrier import admin  # as in _demo: only this command needs aiohttp
 
     try:
         url = read_stack(data_dir(args.data_dir)).urls["carrier"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stepstream.stack.config import ProcessStatus
+from stepstream.api.stack_file import ProcessStatus
 
 log = logging.getLogger(__name__)
 

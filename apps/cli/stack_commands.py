@@ -11,8 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stepstream.stack.config import StackNotRunning, data_dir, pid_alive, read_stack
-from stepstream.stack.up import Stack, StackOptions
+from apps.stack.processes import (
+    SECRETS_FOR,
+    SIMULATORS,
+    STATE_MACHINES,
+    simulator_urls,
+    stack_services,
+)
+from apps.stack.up import Stack, StackOptions
+from stepstream.api.stack_file import StackNotRunning, data_dir, pid_alive, read_stack
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
 
@@ -34,15 +41,6 @@ def register(commands: Any) -> None:
 def stack_options(
     folder: Path, broker_port: int | None = None, *, log_to_files: bool = False
 ) -> StackOptions:
-    # The services are the application's, not shared code.
-    from services.catalog import (
-        SECRETS_FOR,
-        SIMULATORS,
-        STATE_MACHINES,
-        simulator_urls,
-        stack_services,
-    )
-
     services, env = stack_services(folder)
     return StackOptions(
         data_dir=folder,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from services.catalog import PRODUCTS
+from services.common.catalog import PRODUCTS
 
 ADDRESS = {
     "name": "Ada Lovelace",

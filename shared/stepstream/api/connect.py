@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from stepstream.api.client import StepStreamClient
+from stepstream.api.stack_file import StackNotRunning, data_dir, read_stack
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings
 from stepstream.messaging.topics import DEFAULT_PREFIX, Topics
-from stepstream.stack.config import StackNotRunning, data_dir, read_stack
 
 if TYPE_CHECKING:
     from stepstream.store.base import ExecutionReader

@@ -1,6 +1,6 @@
 """Run the Stripe stand-in until interrupted.
 
-    python -m services.simulators.stripe_api --port 12111 [--state stripe.sqlite3]
+    python -m simulators.stripe_api --port 12111 [--state stripe.sqlite3]
         [--api-key sk_test_...] [--faults '{"rate_limit_rate": 0.1, "seed": 7}']
 
 Options fall back to STEPSTREAM_STRIPE_STANDIN_HOST, _PORT, _STATE_PATH and _API_KEYS (a
@@ -38,7 +38,7 @@ class StandInSettings(BaseSettings):
 
 def _parser(settings: StandInSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m services.simulators.stripe_api",
+        prog="python -m simulators.stripe_api",
         description="A local stand-in for the part of Stripe's API stepstream uses.",
     )
     parser.add_argument("--host", default=settings.host)
