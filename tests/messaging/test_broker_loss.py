@@ -64,6 +64,7 @@ async def test_a_consumer_reads_the_recreated_topics_from_their_beginning(
         bootstrap_servers=own_broker.bootstrap_servers,
         session_timeout_ms=2000,
         heartbeat_interval_ms=300,
+        broker_check_seconds=0.5,
     )
     await ensure_topics(settings.bootstrap_servers, [TopicSpec(TOPIC, partitions=3)])
     await publish(settings, [f"old-{n}" for n in range(30)])
