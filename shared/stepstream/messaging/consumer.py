@@ -87,15 +87,9 @@ class Consumer:
         # The first record is awaited in the caller's task, so that the loop waits on the
         # subscriber as soon as it runs (a subscriber stopped from then on ends it).
         records = aiter(self.subscriber)
-        await self._slots.acquire()
-        try:
-            first = await anext(records)
-        except StopAsyncIteration:
-            self._slots.release()
+        first = await self._next(records)
+        if first is None:
             return
-        except BaseException:
-            self._slots.release()
-            raise
         self._start(records, first)
         try:
             await self.wait()
@@ -156,17 +150,20 @@ class Consumer:
     async def _pull(self, records: AsyncIterator[Record], first: Record | None) -> None:
         if first is not None:
             self._take(first)  # its slot is taken
-        while True:
-            await self._slots.acquire()
-            try:
-                record = await anext(records)
-            except StopAsyncIteration:
-                self._slots.release()
-                return
-            except BaseException:
-                self._slots.release()
-                raise
+        while (record := await self._next(records)) is not None:
             self._take(record)
+
+    async def _next(self, records: AsyncIterator[Record]) -> Record | None:
+        """The next record, with a slot taken for it; None once the subscriber ended."""
+        await self._slots.acquire()
+        try:
+            return await anext(records)
+        except StopAsyncIteration:
+            self._slots.release()
+            return None
+        except BaseException:
+            self._slots.release()
+            raise
 
     def _take(self, record: Record) -> None:
         ticket = self._tracker.track(record)
