@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT / "shared"))
 
 from saga import STEPS, saga_definition  # noqa: E402  (beside this script)
 
-from services.orchestrator.dispatch import HISTORY_KIND  # noqa: E402
 from services.orchestrator.orchestrator import Orchestrator  # noqa: E402
 from stepstream.asl.local import LocalRunner  # noqa: E402
 from stepstream.asl.machine import load_machine  # noqa: E402
 from stepstream.messaging.contracts import (  # noqa: E402
+    HISTORY_KIND,
     TaskCommand,
     TaskSucceededReply,
     reply_envelope,

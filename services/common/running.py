@@ -16,7 +16,8 @@ from pydantic_settings import BaseSettings
 
 from services.common.inputs import describe
 from stepstream.messaging.bus import Bus
-from stepstream.messaging.dead_letter import Handler, consume
+from stepstream.messaging.consumer import consume
+from stepstream.messaging.dead_letter import Handler
 from stepstream.worker import Worker
 
 S = TypeVar("S", bound=BaseSettings)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.orchestrator.intake import Intake
+from services.orchestrator.intake import intake
 from services.orchestrator.orchestrator import Orchestrator
 from services.orchestrator.relay import OutboxRelay
 from stepstream.asl.ports import Clock, SystemClock
@@ -136,7 +136,7 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
     orchestrator = Orchestrator(store=store, topics=topics, clock=clock, relay=relay.submit)
     loops = [
         asyncio.create_task(
-            Intake(
+            intake(
                 subscriber,
                 orchestrator.handle_envelope,
                 dead_letter=publisher,

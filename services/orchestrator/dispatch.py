@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from services.orchestrator.executions import Loaded
-from services.orchestrator.history_batches import HISTORY_KIND as HISTORY_KIND
 from services.orchestrator.history_batches import history_envelopes
 from stepstream.asl import errors
 from stepstream.asl.lambda_invoke import function_event
@@ -20,12 +18,15 @@ from stepstream.asl.messages import (
     TaskResult,
 )
 from stepstream.bindings import Command, Publish, publish_result, published_message, resolve
-from stepstream.messaging.contracts import TaskCommand
+from stepstream.messaging.contracts import (
+    TaskCommand,
+    TaskPublish,
+    command_envelope,
+    publish_envelope,
+)
 from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope
 from stepstream.messaging.topics import Topics
 from stepstream.store.records import NewEvent, OutboxMessage, Timer
-
-PUBLISH_KIND = "task.publish"
 
 
 @dataclass(slots=True)
@@ -73,16 +74,9 @@ def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Wr
         writes.immediate.append(TaskError(task.task_id, errors.RUNTIME, cause))
         return
 
-    def envelope(kind: str, payload: dict[str, Any]) -> Envelope:
-        return Envelope(
-            kind=kind,
-            execution_id=arn,
-            command_id=command_id(arn, task.task_id),
-            # Stable across retries of one state, so a retried charge is still one charge.
-            idempotency_key=f"{arn}#{task.scope}#{task.state_name}",
-            payload=payload,
-        )
-
+    cid = command_id(arn, task.task_id)
+    # Stable across retries of one state, so a retried charge is still one charge.
+    key = f"{arn}#{task.scope}#{task.state_name}"
     if isinstance(target, Command):
         payload = TaskCommand(
             resource=task.resource.arn,
@@ -92,13 +86,15 @@ def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Wr
             heartbeat_seconds=task.heartbeat_seconds,
             timeout_seconds=task.timeout_seconds,
         )
-        command = envelope(TaskCommand.KIND, payload.model_dump())
+        command = command_envelope(payload, execution_id=arn, command_id=cid, idempotency_key=key)
         writes.outbox.append(_outbox(topics.commands(target.service), command))
         return
     assert isinstance(target, Publish)
     # The review desk rebuilds this message from the history (stepstream.api.waiting).
     message = published_message(task.payload, task.task_token, task.state_name)
-    published = envelope(PUBLISH_KIND, message)
+    published = publish_envelope(
+        TaskPublish.model_validate(message), execution_id=arn, command_id=cid, idempotency_key=key
+    )
     writes.outbox.append(_outbox(f"{topics.prefix}.{target.topic}", published))
     if not target.waits_for_token:
         writes.immediate.append(TaskResult(task.task_id, publish_result(target)))

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from stepstream.asl.limits import payload_size
+from stepstream.messaging.contracts import HistoryBatch, history_envelope
 from stepstream.messaging.envelope import Envelope
 
-HISTORY_KIND = "history.events"
 TRUNCATED = "truncated"  # an event record's key: its fields that were cut, and their sizes
 
 
@@ -30,10 +30,8 @@ def history_envelopes(
 
 
 def _envelope(arn: str, state_machine: str, events: list[dict[str, Any]]) -> Envelope:
-    return Envelope(
-        kind=HISTORY_KIND,
-        execution_id=arn,
-        payload={"state_machine": state_machine, "events": events},
+    return history_envelope(
+        HistoryBatch(state_machine=state_machine, events=events), execution_id=arn
     )
 
 

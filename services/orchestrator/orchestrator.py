@@ -36,7 +36,13 @@ from stepstream.asl.messages import (
 )
 from stepstream.asl.ports import Clock, SystemClock, SystemEntropy
 from stepstream.asl.tokens import InvalidToken, decode_token
-from stepstream.messaging.contracts import TaskFailedReply, TaskHeartbeatReply, TaskSucceededReply
+from stepstream.messaging.contracts import (
+    REPLY_KINDS,
+    TaskFailedReply,
+    TaskHeartbeatReply,
+    TaskSucceededReply,
+    parse_reply,
+)
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import (
@@ -116,7 +122,7 @@ class Orchestrator:
         kind, payload = envelope.kind, envelope.payload
         if kind == StartExecution.KIND:
             await self.start(StartExecution.model_validate(payload))
-        elif kind in (TaskSucceededReply.KIND, TaskFailedReply.KIND, TaskHeartbeatReply.KIND):
+        elif kind in REPLY_KINDS:
             await self._reply(envelope)
         elif kind in REQUESTS:
             await self._request(envelope.execution_id, REQUESTS[kind].model_validate(payload))
@@ -131,18 +137,17 @@ class Orchestrator:
         except ValueError as exc:
             raise PoisonMessage(str(exc)) from None
         message: Message
-        if envelope.kind == TaskSucceededReply.KIND:
-            loaded = await self.repository.load(arn)
-            task = loaded.execution.state.tasks.get(task_id) if loaded else None
-            output = TaskSucceededReply.model_validate(envelope.payload).output
-            if task is not None:
-                output = task_output(task.resource, output, envelope.message_id)
-            message = TaskResult(task_id, output)
-        elif envelope.kind == TaskFailedReply.KIND:
-            failed = TaskFailedReply.model_validate(envelope.payload)
-            message = TaskError(task_id, failed.error, failed.cause)
-        else:
-            message = TaskHeartbeat(task_id)
+        match parse_reply(envelope):
+            case TaskSucceededReply(output=output):
+                loaded = await self.repository.load(arn)
+                task = loaded.execution.state.tasks.get(task_id) if loaded else None
+                if task is not None:
+                    output = task_output(task.resource, output, envelope.message_id)
+                message = TaskResult(task_id, output)
+            case TaskFailedReply(error=error, cause=cause):
+                message = TaskError(task_id, error, cause)
+            case TaskHeartbeatReply():
+                message = TaskHeartbeat(task_id)
         await self.deliver(arn, message)
 
     async def _request(self, arn: str, request: Any) -> None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from services.orchestrator.dispatch import HISTORY_KIND
+from pydantic import ValidationError
+
 from services.order_view import repository
 from services.order_view.projection import (
     REVIEW_STATE,
@@ -30,6 +31,7 @@ from services.order_view.projection import (
 from services.order_view.receipts import RECEIPT_KIND, MalformedReceipt, read_receipt
 from stepstream.asl.history import HistoryEvent
 from stepstream.messaging.bus import Record
+from stepstream.messaging.contracts import HISTORY_KIND, HistoryBatch
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
 from stepstream.sql.database import Database
@@ -90,15 +92,16 @@ class OrderProjector:
 
     async def apply_history(self, execution_arn: str, payload: dict[str, Any]) -> OrderRow | None:
         """Apply one published batch; returns the row as stored (None when not an order)."""
-        state_machine = payload.get("state_machine")
-        events = payload.get("events")
-        if not isinstance(state_machine, str) or not isinstance(events, list):
+        try:
+            published = HistoryBatch.model_validate(payload)
+        except ValidationError:
             raise MalformedHistory(
-                "history batch needs 'state_machine' (a string) and 'events' (an array)"
-            )
+                "history batch needs 'state_machine' (a string) and 'events' (an array of objects)"
+            ) from None
+        state_machine = published.state_machine
         if state_machine not in self.state_machines:
             return None
-        batch = read_events(events)
+        batch = read_events(published.events)
         async with self.database.transaction() as tx:
             row = await repository.load_row(tx, execution_arn)
             fresh = unapplied(row, batch)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from services.orchestrator.dispatch import PUBLISH_KIND
 from services.review_desk import repository
 from services.review_desk.tickets import MalformedTicket, Ticket, read_ticket
 from stepstream.messaging.bus import Record
+from stepstream.messaging.contracts import PUBLISH_KIND
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
 from stepstream.sql.database import Database

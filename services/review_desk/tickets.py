@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from stepstream.messaging.contracts import TaskPublish
 from stepstream.messaging.envelope import describe_validation_error
 
 
@@ -114,12 +115,12 @@ class _Message(BaseModel):
     order: Any = None
 
 
-class _Published(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Published(TaskPublish):
+    """The publish contract, with the message a review state sends."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     message: _Message
-    task_token: str | None = None
-    state: str
 
 
 def read_ticket(payload: dict[str, Any], *, execution_id: str, opened_at: datetime) -> Ticket:

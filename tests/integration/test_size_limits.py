@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from services.orchestrator.dispatch import HISTORY_KIND
 from stepstream import arns
 from stepstream.api.errors import ApiError
+from stepstream.messaging.contracts import HISTORY_KIND
 from stepstream.messaging.dead_letter import PREVIEW_BYTES, DeadLetter
 from stepstream.messaging.envelope import Envelope, decode
 from stepstream.messaging.kafka import KafkaBus, KafkaPublisher, KafkaSettings

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from stepstream.messaging.bus import Record
-from stepstream.messaging.dead_letter import DeadLetter, PoisonMessage, consume
+from stepstream.messaging.consumer import consume
+from stepstream.messaging.dead_letter import DeadLetter, PoisonMessage
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.fake import FakeBus, FakePublisher, FakeSubscriber
 from tests.messaging.support import eventually

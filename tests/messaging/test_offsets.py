@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stepstream.messaging.bus import Record
-from stepstream.worker.offsets import OffsetTracker
+from stepstream.messaging.offsets import OffsetTracker
 
 
 def rec(offset: int, partition: int = 0, topic: str = "t") -> Record:

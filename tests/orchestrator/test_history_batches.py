@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.orchestrator.history_batches import HISTORY_KIND, history_envelopes
+from services.orchestrator.history_batches import history_envelopes
 from stepstream.asl.history import HistoryEvent
+from stepstream.messaging.contracts import HISTORY_KIND
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:m:e"
 LIMIT = 64 * 1024

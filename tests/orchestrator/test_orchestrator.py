@@ -8,11 +8,15 @@ from typing import Any
 
 import pytest
 
-from services.orchestrator.dispatch import PUBLISH_KIND
 from services.orchestrator.orchestrator import Orchestrator
 from stepstream import arns
 from stepstream.asl.ports import VirtualClock
-from stepstream.messaging.contracts import TaskCommand, TaskFailedReply, TaskSucceededReply
+from stepstream.messaging.contracts import (
+    PUBLISH_KIND,
+    TaskCommand,
+    TaskFailedReply,
+    TaskSucceededReply,
+)
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import SendTaskSuccess, StartExecution
 from stepstream.messaging.topics import Topics

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from services.orchestrator.dispatch import PUBLISH_KIND
 from services.order_view.queries import list_orders, open_view
 from services.order_view.settings import OrderViewSettings
 from services.review_desk.app import open_tickets
@@ -20,6 +19,7 @@ from services.review_desk.desk import ReviewDesk
 from services.review_desk.settings import ReviewDeskSettings
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging import Envelope
+from stepstream.messaging.contracts import PUBLISH_KIND
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings
 from stepstream.messaging.topics import Topics
 from tests.integration.harness import eventually

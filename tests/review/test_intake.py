@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from services.orchestrator.dispatch import PUBLISH_KIND
 from services.review_desk.app import open_tickets, serve
 from services.review_desk.desk import ReviewDesk
 from services.review_desk.settings import ReviewDeskSettings
 from services.review_desk.tickets import ticket_id_for
 from stepstream.messaging import DeadLetter, Envelope, FakeBus
+from stepstream.messaging.contracts import PUBLISH_KIND
 from stepstream.messaging.fake import FakePublisher
 from tests.integration.harness import eventually
 

@@ -14,6 +14,7 @@ from stepstream.messaging.bus import (
     Record,
     Subscriber,
 )
+from stepstream.messaging.consumer import Consumer, consume
 from stepstream.messaging.contracts import (
     TaskCommand,
     TaskFailedReply,
@@ -25,7 +26,7 @@ from stepstream.messaging.contracts import (
     parse_reply,
     reply_envelope,
 )
-from stepstream.messaging.dead_letter import DeadLetter, PoisonMessage, consume
+from stepstream.messaging.dead_letter import DeadLetter, PoisonMessage
 from stepstream.messaging.envelope import (
     DEFAULT_MAX_BYTES,
     Envelope,
@@ -41,6 +42,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "Bus",
     "CommitFailed",
+    "Consumer",
     "DeadLetter",
     "Envelope",
     "FakeBus",

@@ -1,8 +1,11 @@
-"""Payloads of task commands and their replies, and the envelopes that carry them.
+"""The messages between processes: their kinds, payload models, and envelope builders.
 
 A command goes from the orchestrator to a service; every reply carries, in its envelope's
 ``command_id``, the id of the command it answers, so the orchestrator can ignore replies
-to commands that are no longer pending.
+to commands that are no longer pending. A publish task's message goes to its topic (the
+review desk reads those of the human-review topic), and every decision's history events
+go out in history batches (the orders view reads them). Producers build envelopes with
+the builders here and consumers parse them with the parsers here.
 """
 
 from __future__ import annotations
@@ -58,6 +61,28 @@ class TaskHeartbeatReply(_Payload):
     KIND: ClassVar[str] = "task.heartbeat"
 
 
+class TaskPublish(_Payload):
+    """What a publish task puts on its topic: its message body, token and state name."""
+
+    KIND: ClassVar[str] = "task.publish"
+
+    message: Any = None
+    task_token: str | None = None
+    state: str
+
+
+class HistoryBatch(_Payload):
+    """History events of one execution, in order, as the orchestrator recorded them."""
+
+    KIND: ClassVar[str] = "history.events"
+
+    state_machine: str
+    events: list[dict[str, Any]]
+
+
+PUBLISH_KIND = TaskPublish.KIND
+HISTORY_KIND = HistoryBatch.KIND
+
 P = TypeVar("P", bound=_Payload)
 
 TaskReply = TaskSucceededReply | TaskFailedReply | TaskHeartbeatReply
@@ -84,6 +109,26 @@ def command_envelope(
         idempotency_key=idempotency_key,
         attempt=attempt,
         payload=command.model_dump(mode="json"),
+    )
+
+
+def publish_envelope(
+    publish: TaskPublish, *, execution_id: str, command_id: str, idempotency_key: str
+) -> Envelope:
+    """The envelope that puts a publish task's message on its topic."""
+    return Envelope(
+        kind=TaskPublish.KIND,
+        execution_id=execution_id,
+        command_id=command_id,
+        idempotency_key=idempotency_key,
+        payload=publish.model_dump(mode="json"),
+    )
+
+
+def history_envelope(batch: HistoryBatch, *, execution_id: str) -> Envelope:
+    """The envelope carrying one history batch of ``execution_id``."""
+    return Envelope(
+        kind=HistoryBatch.KIND, execution_id=execution_id, payload=batch.model_dump(mode="json")
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from stepstream.messaging.bus import CommitFailed, Headers, Publisher, Record, Subscriber
+from stepstream.messaging.bus import Headers, Publisher, Record
 from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope, MalformedMessage, decode
 from stepstream.messaging.patience import until_published
 
@@ -166,34 +166,3 @@ async def handle_record(
         await send_to_dead_letter(
             dead_letters, dead_letter_topic, record, exc.reason, consumer_group=consumer_group
         )
-
-
-async def consume(
-    subscriber: Subscriber,
-    handler: Handler,
-    *,
-    dead_letter: Publisher,
-    dead_letter_topic: str,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    consumer_group: str | None = None,
-) -> None:
-    """Handle every record of ``subscriber`` in turn until it stops.
-
-    A record is committed only after its handler returned or it was dead-lettered. An
-    unexpected handler error ends the loop with that error, the record uncommitted, so
-    the consumer's next incarnation receives it again.
-    """
-    async for record in subscriber:
-        await handle_record(
-            record,
-            handler,
-            dead_letters=dead_letter,
-            dead_letter_topic=dead_letter_topic,
-            max_bytes=max_bytes,
-            consumer_group=consumer_group,
-        )
-        try:
-            await subscriber.commit(record)
-        except CommitFailed as exc:
-            # The partition's new owner will receive the record again; nothing is lost.
-            log.info("commit skipped after a rebalance: %s", exc)

@@ -11,8 +11,7 @@ await worker.run()
 
 from stepstream.worker.context import CommandContext
 from stepstream.worker.execution import CommandHandler
-from stepstream.worker.offsets import OffsetTracker
 from stepstream.worker.settings import WorkerSettings
 from stepstream.worker.worker import Worker
 
-__all__ = ["CommandContext", "CommandHandler", "OffsetTracker", "Worker", "WorkerSettings"]
+__all__ = ["CommandContext", "CommandHandler", "Worker", "WorkerSettings"]
