@@ -10,22 +10,40 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.orchestrator.intake import intake
 from services.orchestrator.orchestrator import Orchestrator
 from services.orchestrator.relay import OutboxRelay
+from stepstream import arns
 from stepstream.asl.ports import Clock, SystemClock
-from stepstream.bindings import read_stored
+from stepstream.asl.validation import InvalidDefinition
+from stepstream.bindings import Bindings, InvalidBindings, dumps, read_stored
 from stepstream.broker.admin import DEFAULT_PARTITIONS, BrokerError, TopicSpec, ensure_topics
 from stepstream.messaging.kafka import KafkaBus, KafkaSettings
 from stepstream.messaging.topics import Topics
+from stepstream.registration import check_state_machine
 from stepstream.store.base import ExecutionStore
 from stepstream.store.factory import open_store
 
 log = logging.getLogger(__name__)
+
+
+class MachineFiles(BaseModel):
+    """A state machine to register at start: its name and its two files."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    definition: Path
+    bindings: Path
+
+
+class BadStateMachine(Exception):
+    """A state machine the settings name cannot be registered: the orchestrator stops."""
 
 
 class OrchestratorSettings(BaseSettings):
@@ -38,6 +56,38 @@ class OrchestratorSettings(BaseSettings):
     broker_check_seconds: float = Field(default=2.0, gt=0)
     # Messages handled at once (of different executions; one execution's stay in order).
     concurrency: int = Field(default=256, ge=1)
+    # State machines registered at start (STEPSTREAM_STATE_MACHINES, JSON):
+    # [{"name": ..., "definition": path, "bindings": path}, ...]
+    state_machines: list[MachineFiles] = Field(default_factory=list)
+
+
+async def register_state_machines(store: ExecutionStore, machines: Sequence[MachineFiles]) -> None:
+    """Register the state machines the settings name, all checked before any is stored.
+
+    Raises BadStateMachine, naming the machine and its files, if one cannot be read or
+    does not hold.
+    """
+    checked: list[tuple[str, str, str]] = []
+    for machine in machines:
+        where = f"state machine {machine.name} ({machine.definition}, {machine.bindings})"
+        try:
+            definition = machine.definition.read_text()
+            bound = check_state_machine(machine.name, definition, machine.bindings.read_text())
+        except OSError as exc:
+            raise BadStateMachine(f"{where}: cannot read it: {exc}") from None
+        except (arns.InvalidName, InvalidDefinition, InvalidBindings) as exc:
+            raise BadStateMachine(f"{where}: {exc}") from None
+        checked.append((machine.name, definition, dumps(bound)))
+    for name, definition, bindings in checked:
+        version = await store.put_state_machine(name, definition, bindings)
+        log.info("state machine %s registered (version %d)", name, version)
+
+
+def binding_topics(bindings: Bindings, topics: Topics) -> set[str]:
+    """The topics a machine's bindings send to: command topics and publish topics."""
+    names = {topics.commands(service) for service in bindings.functions.values()}
+    names.update(f"{topics.prefix}.{binding.topic}" for binding in bindings.resources.values())
+    return names
 
 
 async def topic_specs(store: ExecutionStore, topics: Topics, partitions: int) -> list[TopicSpec]:
@@ -55,8 +105,7 @@ async def topic_specs(store: ExecutionStore, topics: Topics, partitions: int) ->
                 problem,
             )
             continue
-        names.update(topics.commands(service) for service in bindings.functions.values())
-        names.update(f"{topics.prefix}.{binding.topic}" for binding in bindings.resources.values())
+        names |= binding_topics(bindings, topics)
     return [TopicSpec(name, partitions=partitions) for name in sorted(names)]
 
 
@@ -120,6 +169,11 @@ async def watch_broker(
 async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyncio.Event) -> None:
     topics = Topics(settings.topic_prefix)
     store = await open_store(settings.store_url)
+    try:
+        await register_state_machines(store, settings.state_machines)
+    except BaseException:
+        await store.close()
+        raise
     clock = SystemClock()
     specs = await topic_specs(store, topics, settings.partitions)
     await ensure_topics(kafka.bootstrap_servers, specs)
@@ -133,7 +187,24 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
     relay = OutboxRelay(
         store=store, publisher=publisher, dead_letter_topic=topics.dead_letter(), clock=clock.now
     )
-    orchestrator = Orchestrator(store=store, topics=topics, clock=clock, relay=relay.submit)
+
+    async def on_registered(bindings: Bindings) -> None:
+        """Make the topics a newly registered machine sends to, and keep them made."""
+        known = {spec.name for spec in specs}
+        new = [
+            TopicSpec(name, partitions=settings.partitions)
+            for name in sorted(binding_topics(bindings, topics) - known)
+        ]
+        if new:
+            specs.extend(new)  # watch_broker makes them on a new broker, or if this fails
+            try:
+                await ensure_topics(kafka.bootstrap_servers, new)
+            except BrokerError as exc:
+                log.warning("topics of a new state machine not made yet: %s", exc)
+
+    orchestrator = Orchestrator(
+        store=store, topics=topics, clock=clock, relay=relay.submit, on_registered=on_registered
+    )
     loops = [
         asyncio.create_task(
             intake(
@@ -196,4 +267,8 @@ def main() -> None:
             loop.add_signal_handler(signum, stop.set)
         await serve(OrchestratorSettings(), KafkaSettings(), stop)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except BadStateMachine as exc:
+        log.error("not starting: %s", exc)
+        raise SystemExit(2) from None

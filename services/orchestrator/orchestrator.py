@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ from stepstream.asl.messages import (
 )
 from stepstream.asl.ports import Clock, SystemClock, SystemEntropy
 from stepstream.asl.tokens import InvalidToken, decode_token
+from stepstream.asl.validation import InvalidDefinition
+from stepstream.bindings import Bindings, InvalidBindings, dumps
 from stepstream.messaging.contracts import (
     REPLY_KINDS,
     TaskFailedReply,
@@ -47,6 +49,7 @@ from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import (
     REQUESTS,
+    CreateStateMachine,
     SendTaskFailure,
     SendTaskHeartbeat,
     SendTaskSuccess,
@@ -55,6 +58,7 @@ from stepstream.messaging.requests import (
     TimerDue,
 )
 from stepstream.messaging.topics import Topics
+from stepstream.registration import check_state_machine
 from stepstream.store.base import ExecutionStore
 from stepstream.store.errors import ConcurrencyError, DuplicateExecutionName
 from stepstream.store.records import (
@@ -94,10 +98,13 @@ class Orchestrator:
         topics: Topics,
         clock: Clock | None = None,
         relay: Callable[[Sequence[PendingMessage]], None] | None = None,
+        on_registered: Callable[[Bindings], Awaitable[None]] | None = None,
     ) -> None:
         """`relay` receives the outbox rows of every committed append, to publish them.
 
         Without one, the rows wait in the store for whoever reads ``pending_outbox``.
+        `on_registered` is awaited with the bindings of every state machine registered
+        (to make the topics they name).
         """
         self.store = store
         self.topics = topics
@@ -105,6 +112,7 @@ class Orchestrator:
         self.entropy = SystemEntropy()
         self.repository = ExecutionRepository(store)
         self._relay = relay
+        self._on_registered = on_registered
         self._locks = KeyedLocks()
 
     # -- inbound -------------------------------------------------------------------------
@@ -122,6 +130,8 @@ class Orchestrator:
         kind, payload = envelope.kind, envelope.payload
         if kind == StartExecution.KIND:
             await self.start(StartExecution.model_validate(payload))
+        elif kind == CreateStateMachine.KIND:
+            await self.create_state_machine(CreateStateMachine.model_validate(payload))
         elif kind in REPLY_KINDS:
             await self._reply(envelope)
         elif kind in REQUESTS:
@@ -179,6 +189,22 @@ class Orchestrator:
             case _:
                 message = TaskHeartbeat(ref.task_id)
         await self.deliver(arn, message)
+
+    # -- registering ---------------------------------------------------------------------
+
+    async def create_state_machine(self, request: CreateStateMachine) -> int:
+        """Register a definition with its bindings; the same again gives the same version.
+
+        A request that the API would have refused is dead-lettered with the reason.
+        """
+        try:
+            bound = check_state_machine(request.name, request.definition, request.bindings)
+        except (arns.InvalidName, InvalidDefinition, InvalidBindings) as exc:
+            raise PoisonMessage(f"{type(exc).__name__}: {exc}") from None
+        version = await self.store.put_state_machine(request.name, request.definition, dumps(bound))
+        if self._on_registered is not None:
+            await self._on_registered(bound)
+        return version
 
     # -- starting ------------------------------------------------------------------------
 

@@ -77,11 +77,11 @@ async def test_an_orchestrator_killed_mid_run_resumes_every_execution_exactly_on
     kafka: KafkaSettings, store_url: str, prefix: str
 ) -> None:
     async with client_for(kafka, store_url, prefix) as system:
-        await system.register("Calc", PIPELINE, BINDINGS)
-        ledger = Ledger()
-        await calculator(system, ledger)
         first = orchestrator_process(kafka, store_url, prefix)
         try:
+            await system.register("Calc", PIPELINE, BINDINGS)  # the orchestrator registers it
+            ledger = Ledger()
+            await calculator(system, ledger)
             arns = [await system.start("Calc", f"e{i}", {"n": i}) for i in range(EXECUTIONS)]
 
             async def some_done() -> bool:

@@ -1,13 +1,15 @@
 """StepStreamClient: the Step Functions API against a running stack.
 
-Reads come straight from the store (the history is the truth); changes go to the
-orchestrator as requests on its topic, keyed by execution ARN, and the calls that AWS
-answers after the change (start, stop) wait until the store shows it.
+Reads come straight from the store (the history is the truth), through the read-only
+``ExecutionReader``: the orchestrator is the only writer. Changes go to the orchestrator
+as requests on its topic, keyed by the ARN of what they change, and the calls that AWS
+answers after the change (create-state-machine, start, stop) wait until the store shows it.
 
 A broker's acknowledgement is not durability (the embedded one keeps messages in memory
-only, and may die and come back empty), so a start or stop is answered only once the
+only, and may die and come back empty), so a registration, start or stop is answered only once the
 orchestrator has recorded it; until then the request is sent again now and then, which
-is harmless as the orchestrator handles a repeated start or stop as the first.
+is harmless as the orchestrator handles a repeated registration, start or stop as the
+first.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from stepstream import arns
 from stepstream.api import shapes
@@ -29,12 +31,12 @@ from stepstream.asl.limits import execution_input_problem
 from stepstream.asl.machine import load_machine
 from stepstream.asl.tokens import InvalidToken, decode_token
 from stepstream.asl.validation import InvalidDefinition
-from stepstream.bindings import Bindings, InvalidBindings, dumps, load_bindings
-from stepstream.bindings import problems as binding_problems
+from stepstream.bindings import Bindings, InvalidBindings, dumps
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.bus import Publisher
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import (
+    CreateStateMachine,
     SendTaskFailure,
     SendTaskHeartbeat,
     SendTaskSuccess,
@@ -42,10 +44,18 @@ from stepstream.messaging.requests import (
     StopExecution,
 )
 from stepstream.messaging.topics import Topics
-from stepstream.store.base import RegistryReader
-from stepstream.store.records import ExecutionRecord, ExecutionStatus, ListPosition
+from stepstream.registration import check_state_machine
+from stepstream.store.base import ExecutionReader
+from stepstream.store.records import (
+    ExecutionRecord,
+    ExecutionStatus,
+    ListPosition,
+    StateMachineRecord,
+)
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _parse_json(text: str, code: str, what: str) -> Any:
@@ -59,7 +69,7 @@ class StepStreamClient:
     def __init__(
         self,
         *,
-        store: RegistryReader,
+        store: ExecutionReader,
         publisher: Publisher,
         topics: Topics,
         bootstrap: str | None = None,
@@ -82,27 +92,35 @@ class StepStreamClient:
     async def create_state_machine(
         self, name: str, definition: str, bindings: str
     ) -> dict[str, Any]:
-        """Register a definition with its bindings; the same again returns the same version."""
+        """Register a definition with its bindings; the same again returns the same version.
+
+        The orchestrator registers it; this asks, and answers once the store shows it.
+        """
         try:
-            arns.check_name("state machine", name)
-            machine = load_machine(definition)
-            bound = load_bindings(bindings)
+            bound = check_state_machine(name, definition, bindings)
         except (arns.InvalidName, InvalidDefinition, InvalidBindings) as exc:
             code = {arns.InvalidName: "InvalidName", InvalidDefinition: "InvalidDefinition"}.get(
                 type(exc), "InvalidBindings"
             )
             raise ApiError(code, str(exc)) from None
-        problems = binding_problems(bound, machine)
-        if problems:
-            raise ApiError("InvalidBindings", "; ".join(problems))
-        version = await self.store.put_state_machine(name, definition, dumps(bound))
         await self._ensure_topics(bound)
-        record = await self.store.get_state_machine(name, version)
-        assert record is not None
         arn = arns.state_machine_arn(name)
+        request = CreateStateMachine(name=name, definition=definition, bindings=dumps(bound))
+        wanted = (json.loads(definition), json.loads(request.bindings))
+
+        async def registered() -> StateMachineRecord | None:
+            record = await self.store.get_state_machine(name)
+            if record is None:
+                return None
+            stored = (json.loads(record.definition), json.loads(record.bindings))
+            return record if stored == wanted else None
+
+        record = await self._send_until_shown(
+            arn, request.KIND, request.model_dump(), registered, "registration"
+        )
         return {
             "stateMachineArn": arn,
-            "stateMachineVersionArn": f"{arn}:{version}",
+            "stateMachineVersionArn": f"{arn}:{record.version}",
             "creationDate": record.created_at.isoformat(),
         }
 
@@ -269,14 +287,30 @@ class StepStreamClient:
         what: str,
     ) -> ExecutionRecord:
         """Send a request, again now and then, until the store shows it took effect."""
+
+        async def shown() -> ExecutionRecord | None:
+            record = await self.store.get_execution(arn)
+            return record if record is not None and done(record) else None
+
+        return await self._send_until_shown(arn, kind, payload, shown, what)
+
+    async def _send_until_shown(
+        self,
+        arn: str,
+        kind: str,
+        payload: dict[str, Any],
+        shown: Callable[[], Awaitable[T | None]],
+        what: str,
+    ) -> T:
+        """Send a request, again now and then, until ``shown`` finds its effect in the store."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_seconds
         next_send = loop.time()
         problem = "the orchestrator did not record it"
         while True:
-            record = await self.store.get_execution(arn)
-            if record is not None and done(record):
-                return record
+            found = await shown()
+            if found is not None:
+                return found
             now = loop.time()
             if now > deadline:
                 raise ApiError(

@@ -41,10 +41,10 @@ def stack_address(folder: str | None) -> tuple[str, str, str]:
 
 @asynccontextmanager
 async def connect(folder: str | None) -> AsyncIterator[StepStreamClient]:
-    from stepstream.store.factory import open_client_store
+    from stepstream.store.factory import open_reader
 
     store_url, bootstrap, prefix = _where(folder)
-    async with open_client_store(store_url) as store:
+    async with open_reader(store_url) as store:
         publisher = KafkaPublisher(settings=KafkaSettings(bootstrap_servers=bootstrap))
         try:
             await publisher.start()

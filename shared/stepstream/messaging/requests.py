@@ -1,4 +1,8 @@
-"""Requests to the orchestrator, carried on its requests topic keyed by execution ARN."""
+"""Requests to the orchestrator, carried on its requests topic.
+
+Each is keyed by the ARN of what it changes: an execution's, or for ``CreateStateMachine``
+the state machine's.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +53,16 @@ class SendTaskHeartbeat(_Request):
     task_token: str = Field(min_length=1)
 
 
+class CreateStateMachine(_Request):
+    """Register a definition with its bindings (both JSON text), as create-state-machine."""
+
+    KIND: ClassVar[str] = "state-machine.create"
+
+    name: str = Field(min_length=1)
+    definition: str = Field(min_length=1)
+    bindings: str = Field(min_length=1)
+
+
 class TimerDue(_Request):
     """A durable timer came due (sent by the timer loop to the execution's owner)."""
 
@@ -66,5 +80,6 @@ REQUESTS: dict[str, type[_Request]] = {
         SendTaskFailure,
         SendTaskHeartbeat,
         TimerDue,
+        CreateStateMachine,
     )
 }

@@ -9,7 +9,6 @@ from stepstream.store.base import (
     ExecutionStore,
     ExecutionWriter,
     Outbox,
-    RegistryReader,
     StateMachineRegistry,
 )
 from stepstream.store.errors import (
@@ -19,7 +18,7 @@ from stepstream.store.errors import (
     StoreError,
     StoreNotOpen,
 )
-from stepstream.store.factory import open_client_store, open_reader, open_store, store_from_url
+from stepstream.store.factory import open_reader, open_store, store_from_url
 from stepstream.store.memory import InMemoryStore
 from stepstream.store.postgres import PostgresStore
 from stepstream.store.records import (
@@ -53,7 +52,6 @@ __all__ = [
     "OwnedByAnotherStream",
     "PendingMessage",
     "PostgresStore",
-    "RegistryReader",
     "SQLiteStore",
     "StateMachineRecord",
     "StateMachineRegistry",
@@ -61,7 +59,6 @@ __all__ = [
     "StoreNotOpen",
     "StoredEvent",
     "Timer",
-    "open_client_store",
     "open_reader",
     "open_store",
     "store_from_url",

@@ -5,10 +5,11 @@ the same transaction as each append, everything that must change with them: the
 outbox of messages to publish, the durable timers and the executions index. It also
 keeps the versioned state machine registry.
 
-The orchestrator is the only process that writes executions; it holds the whole
-``ExecutionStore``. Every other process (the API client, the review desk, the order view,
-the command line) reads through ``ExecutionReader`` and opens the store with
-``open_reader``; the API client also registers state machines (``open_client_store``).
+The orchestrator is the only process that writes the store, executions and state machines
+alike; it holds the whole ``ExecutionStore``. Every other process (the API client, the
+review desk, the order view, the command line, the stack) reads through
+``ExecutionReader`` and opens the store with ``open_reader``; it asks the orchestrator
+for changes, registering a state machine included.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class ExecutionReader(Protocol):
 
 
 class StateMachineRegistry(Protocol):
-    """Registering definitions: the API client (create-state-machine) and the stack."""
+    """Registering definitions: the orchestrator's, on a request or from its settings."""
 
     async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:
         """Register a definition and its bindings (JSON text); return the version.
@@ -80,10 +81,6 @@ class StateMachineRegistry(Protocol):
         the latest version; otherwise the latest version number is returned.
         """
         ...
-
-
-class RegistryReader(ExecutionReader, StateMachineRegistry, Protocol):
-    """The API client's store: reads, and registers state machines; never appends."""
 
 
 class Outbox(Protocol):
@@ -152,7 +149,7 @@ class ExecutionWriter(Protocol):
         ...
 
 
-class ExecutionStore(RegistryReader, ExecutionWriter, Outbox, Protocol):
+class ExecutionStore(ExecutionReader, StateMachineRegistry, ExecutionWriter, Outbox, Protocol):
     """The whole store, as the orchestrator (its one writer) and the backends see it."""
 
     async def open(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from stepstream.sql.database import postgres_url, sqlite_url
-from stepstream.store.base import ExecutionReader, ExecutionStore, RegistryReader
+from stepstream.store.base import ExecutionReader, ExecutionStore
 from stepstream.store.memory import InMemoryStore
 from stepstream.store.postgres import PostgresStore
 from stepstream.store.sqlite import SQLiteStore
@@ -49,13 +49,6 @@ async def open_reader(url: str) -> AsyncIterator[ExecutionReader]:
     The same backend as ``open_store``, seen through the read interface alone: every
     process but the orchestrator reads the execution store this way.
     """
-    async with store_from_url(url) as store:
-        yield store
-
-
-@asynccontextmanager
-async def open_client_store(url: str) -> AsyncIterator[RegistryReader]:
-    """``open_reader``, also registering state machines: what the API client needs."""
     async with store_from_url(url) as store:
         yield store
 
