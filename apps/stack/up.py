@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -20,8 +21,7 @@ from stepstream.bindings import problems as binding_problems
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.broker.embedded import EmbeddedBroker
 from stepstream.messaging.topics import Topics
-from stepstream.store.base import ExecutionStore
-from stepstream.store.factory import open_store
+from stepstream.store.factory import open_reader
 
 log = logging.getLogger(__name__)
 
@@ -83,19 +83,70 @@ def process_specs(
         secrets = {k: environ[k] for k in options.secrets.get(name, ()) if k in environ}
         return ProcessSpec(name, [sys.executable, "-m", module], {**env, **secrets})
 
-    return [spec("orchestrator", "services.orchestrator")] + [
-        spec(name, module) for name, module in options.services
-    ]
+    orchestrator = spec("orchestrator", "services.orchestrator")
+    if options.state_machines:
+        env_with_machines = {
+            **orchestrator.env,
+            "STEPSTREAM_STATE_MACHINES": machines_setting(options.state_machines),
+        }
+        orchestrator = ProcessSpec(orchestrator.name, orchestrator.argv, env_with_machines)
+    return [orchestrator] + [spec(name, module) for name, module in options.services]
 
 
-async def register(store: ExecutionStore, name: str, definition: str, bindings: str) -> int:
-    """Register a state machine, refusing a definition or bindings that do not hold."""
+def register(name: str, definition: str, bindings: str) -> None:
+    """Check a state machine the stack registers, refusing a definition or bindings that do
+    not hold: the orchestrator registers it when it starts (the only writer of the store).
+    """
     machine = load_machine(definition)
     bound = load_bindings(bindings)
     problems = binding_problems(bound, machine)
     if problems:
         raise InvalidBindings(f"state machine {name}: " + "; ".join(problems))
-    return await store.put_state_machine(name, definition, dumps(bound))
+
+
+def machines_setting(machines: Sequence[tuple[str, Path, Path]]) -> str:
+    """STEPSTREAM_STATE_MACHINES for the orchestrator: what it registers at start."""
+    return json.dumps(
+        [
+            {
+                "name": name,
+                "definition": str(definition.resolve()),
+                "bindings": str(bindings.resolve()),
+            }
+            for name, definition, bindings in machines
+        ]
+    )
+
+
+async def wait_for_machines(
+    url: str, machines: Sequence[tuple[str, Path, Path]], timeout: float = 60.0
+) -> None:
+    """Wait until the store shows each machine as its files say (the orchestrator is up)."""
+    wanted = {
+        name: (
+            json.loads(definition.read_text()),
+            json.loads(dumps(load_bindings(bindings.read_text()))),
+        )
+        for name, definition, bindings in machines
+    }
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with open_reader(url) as store:
+        while wanted:
+            for name, (definition, bindings) in list(wanted.items()):
+                record = await store.get_state_machine(name)
+                if record is not None and (
+                    json.loads(record.definition),
+                    json.loads(record.bindings),
+                ) == (definition, bindings):
+                    del wanted[name]
+            if not wanted:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(
+                    f"the orchestrator did not register {', '.join(sorted(wanted))}"
+                    f" within {timeout:g} s; see its log"
+                )
+            await asyncio.sleep(0.05)
 
 
 class Stack:
@@ -121,12 +172,11 @@ class Stack:
         await self.broker.start()
         topics = Topics(self.options.topic_prefix)
         await ensure_topics(self.broker.bootstrap_servers, [TopicSpec(t) for t in topics.fixed()])
-        store = await open_store(self.options.resolved_store_url)  # creates the schema once
-        try:
-            for name, definition, bindings in self.options.state_machines:
-                await register(store, name, definition.read_text(), bindings.read_text())
-        finally:
-            await store.close()
+        # Checked here so that a bad file stops `stepstream up` at once, with its reason.
+        for name, definition, bindings in self.options.state_machines:
+            register(name, definition.read_text(), bindings.read_text())
+        async with open_reader(self.options.resolved_store_url):
+            pass  # creates the schema once, before the processes race to
         self._stack = StackFile(
             supervisor_pid=os.getpid(),
             bootstrap_servers=self.broker.bootstrap_servers,
@@ -142,6 +192,11 @@ class Stack:
         )
         await self.supervisor.start()
         self._broker_watch = asyncio.create_task(self._keep_broker_up())
+        try:
+            await wait_for_machines(self.options.resolved_store_url, self.options.state_machines)
+        except BaseException:
+            await self.stop()
+            raise
 
     def _record(self, statuses: dict[str, ProcessStatus]) -> None:
         if self._stack is None:
