@@ -10,12 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from stepstream.sql.postgres import numbered
 from stepstream.store.errors import (
     ConcurrencyError,
     DuplicateExecutionName,
     OwnedByAnotherStream,
 )
-from stepstream.store.prepare import PreparedAppend, decode_headers, decode_object, encode_headers
+from stepstream.store.prepare import (
+    UPSERT_EXECUTION,
+    PreparedAppend,
+    decode_headers,
+    decode_object,
+    encode_headers,
+    execution_row,
+)
 from stepstream.store.records import (
     ExecutionRecord,
     ExecutionStatus,
@@ -56,6 +64,9 @@ new_messages AS (
 )
 SELECT (SELECT count(*) FROM moved), ARRAY(SELECT id FROM new_messages ORDER BY id)
 """
+
+
+_UPSERT_EXECUTION = numbered(UPSERT_EXECUTION)
 
 
 async def write_core(
@@ -137,27 +148,7 @@ async def upsert_execution(conn: Connection, stream_id: str, r: ExecutionRecord)
     for arn, _ in rows:
         if arn != r.execution_arn:
             raise DuplicateExecutionName(r.state_machine_name, r.name, arn)
-    await conn.execute(
-        "INSERT INTO executions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
-        "ON CONFLICT (execution_arn) DO UPDATE SET "
-        "state_machine_name = excluded.state_machine_name, "
-        "state_machine_version = excluded.state_machine_version, name = excluded.name, "
-        "status = excluded.status, input = excluded.input, output = excluded.output, "
-        "error = excluded.error, cause = excluded.cause, start_date = excluded.start_date, "
-        "stop_date = excluded.stop_date",
-        r.execution_arn,
-        stream_id,
-        r.state_machine_name,
-        r.state_machine_version,
-        r.name,
-        r.status.value,
-        r.input,
-        r.output,
-        r.error,
-        r.cause,
-        r.start_date,
-        r.stop_date,
-    )
+    await conn.execute(_UPSERT_EXECUTION, *execution_row(stream_id, r))
 
 
 async def existing_execution_named(conn: Connection, machine: str, name: str) -> str | None:

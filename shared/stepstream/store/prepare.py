@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -255,3 +255,39 @@ def _canonical_object(text: str, what: str) -> str:
     if not isinstance(value, dict):
         raise ValueError(f"{what} must be a JSON object, got {type(value).__name__}")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# Both backends upsert an execution's index row with this statement (``?`` placeholders;
+# PostgreSQL numbers them). On the arn alone: the (machine, name) clash is ruled out
+# before, and OR REPLACE would silently delete the other row if it were not.
+UPSERT_EXECUTION = (
+    "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (execution_arn) DO UPDATE SET "
+    "state_machine_name = excluded.state_machine_name, "
+    "state_machine_version = excluded.state_machine_version, name = excluded.name, "
+    "status = excluded.status, input = excluded.input, output = excluded.output, "
+    "error = excluded.error, cause = excluded.cause, start_date = excluded.start_date, "
+    "stop_date = excluded.stop_date"
+)
+
+
+def execution_row(
+    stream_id: str, r: ExecutionRecord, moment: Callable[[datetime], Any] | None = None
+) -> tuple[Any, ...]:
+    """The values of ``UPSERT_EXECUTION``; ``moment`` converts the two dates for the backend."""
+    convert = moment or (lambda value: value)
+    stop = None if r.stop_date is None else convert(r.stop_date)
+    return (
+        r.execution_arn,
+        stream_id,
+        r.state_machine_name,
+        r.state_machine_version,
+        r.name,
+        r.status.value,
+        r.input,
+        r.output,
+        r.error,
+        r.cause,
+        convert(r.start_date),
+        stop,
+    )

@@ -19,11 +19,13 @@ from stepstream.store.errors import (
     StoreError,
 )
 from stepstream.store.prepare import (
+    UPSERT_EXECUTION,
     PreparedAppend,
     PreparedStateMachine,
     decode_headers,
     decode_object,
     encode_headers,
+    execution_row,
     from_micros,
     to_micros,
 )
@@ -156,32 +158,7 @@ def _write_timers(conn: sqlite3.Connection, p: PreparedAppend) -> None:
 
 
 def _upsert_execution(conn: sqlite3.Connection, stream_id: str, r: ExecutionRecord) -> None:
-    stop = None if r.stop_date is None else to_micros(r.stop_date)
-    # An upsert on the arn alone: the (machine, name) clash was ruled out above, and
-    # OR REPLACE would silently delete the other row if it were not.
-    conn.execute(
-        "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (execution_arn) DO UPDATE SET "
-        "state_machine_name = excluded.state_machine_name, "
-        "state_machine_version = excluded.state_machine_version, name = excluded.name, "
-        "status = excluded.status, input = excluded.input, output = excluded.output, "
-        "error = excluded.error, cause = excluded.cause, start_date = excluded.start_date, "
-        "stop_date = excluded.stop_date",
-        (
-            r.execution_arn,
-            stream_id,
-            r.state_machine_name,
-            r.state_machine_version,
-            r.name,
-            r.status.value,
-            r.input,
-            r.output,
-            r.error,
-            r.cause,
-            to_micros(r.start_date),
-            stop,
-        ),
-    )
+    conn.execute(UPSERT_EXECUTION, execution_row(stream_id, r, to_micros))
 
 
 def read_events(conn: sqlite3.Connection, stream_id: str, after: int) -> list[StoredEvent]:
