@@ -129,10 +129,10 @@ def register(commands: Any) -> None:
             "--data-dir",
             help="the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)",
         )
-        parser.set_defaults(handler=lambda args, call=call: _invoke(call, args))
+        parser.set_defaults(handler=lambda args, call=call: invoke(call, args))
 
 
-def _invoke(call: Call, args: argparse.Namespace) -> int:
+def invoke(call: Call, args: argparse.Namespace) -> int:
     async def run() -> dict[str, Any]:
         async with connect(args.data_dir) as client:
             return await call(client, args)

@@ -17,6 +17,7 @@ import sys
 import uuid
 from typing import Any
 
+from apps.cli.api_commands import invoke
 from apps.cli.local_data import require_database
 from services.common.catalog import PRODUCTS
 from services.common.inputs import describe
@@ -31,8 +32,8 @@ from services.order_view.queries import (
 )
 from services.order_view.repository import OrderView
 from services.order_view.settings import OrderViewSettings
+from stepstream.api.client import StepStreamClient
 from stepstream.api.connect import connect
-from stepstream.api.errors import ApiError
 from stepstream.api.stack_file import StackNotRunning, data_dir
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
@@ -165,23 +166,11 @@ def _place(args: argparse.Namespace) -> int:
         print(json.dumps(refusal), file=sys.stderr)
         return 2
 
-    async def run() -> dict[str, Any]:
-        async with connect(args.data_dir) as client:
-            started = await client.start_execution(
-                STATE_MACHINE, json.dumps(order), order["orderId"]
-            )
+    async def start(client: StepStreamClient, _: argparse.Namespace) -> dict[str, Any]:
+        started = await client.start_execution(STATE_MACHINE, json.dumps(order), order["orderId"])
         return {"orderId": order["orderId"], **started}
 
-    try:
-        placed = asyncio.run(run())
-    except ApiError as exc:
-        print(json.dumps(exc.as_json()), file=sys.stderr)
-        return 1
-    except StackNotRunning as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    print(json.dumps(placed, indent=2))
-    return 0
+    return invoke(start, args)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -9,13 +9,17 @@ from typing import Any
 import pytest
 
 from stepstream.broker import EmbeddedBroker, TopicSpec, ensure_topics
-from stepstream.messaging.kafka import KafkaBus, KafkaSettings
+from stepstream.messaging.dead_letter import PREVIEW_BYTES
+from stepstream.messaging.kafka import KafkaBus, KafkaPublisher, KafkaSettings
 from stepstream.messaging.topics import Topics
 from stepstream.worker import CommandContext, Worker, WorkerSettings
 from tests.messaging.support import eventually, unique
 from tests.messaging.worker_harness import Harness, serving
 
 SERVICE = "book-shipment"
+# Over the embedded broker's default record size; it enforces no max.message.bytes, so a
+# producer allowed large requests can put such a record on a command topic.
+LARGE = 1_200_000
 
 
 class CarrierDown(Exception):
@@ -158,3 +162,35 @@ async def test_a_command_cut_off_by_a_crash_is_served_by_the_next_worker(
     assert reply.payload == {"output": "booked"}
     assert served == [command.idempotency_key]
     assert [r.kind for r in harness.replies_to(command)] == ["task.succeeded"]
+
+
+async def test_an_oversized_command_is_dead_lettered_bounded_and_the_next_is_answered(
+    settings: WorkerSettings, harness: Harness
+) -> None:
+    worker = Worker(name=SERVICE, settings=settings)
+
+    @worker.handler(SERVICE)
+    async def book(command: CommandContext) -> dict[str, Any]:
+        return {"booked": command.input["sku"]}
+
+    large = settings.kafka.model_copy(update={"max_record_bytes": 4 * 1024 * 1024})
+    async with KafkaPublisher(settings=large) as producer:
+        oversized = b'{"pad": "' + b"x" * LARGE + b'"}'
+        await producer.publish_raw(
+            Topics(settings.topic_prefix).commands(SERVICE),
+            b"exec-1",
+            oversized,
+            [("trace-id", b"t-1")],
+        )
+    async with serving(worker):
+        command = await harness.send({"sku": "A-1"})
+        reply = await harness.reply(command)
+        [letter] = await harness.dead_letters(1)
+
+    assert reply.payload == {"output": {"booked": "A-1"}}
+    assert letter.truncated
+    assert letter.original_size == len(oversized)
+    assert letter.value == oversized[:PREVIEW_BYTES]
+    assert "too large" in letter.reason and str(len(oversized)) in letter.reason
+    assert ("trace-id", b"t-1") in letter.headers
+    assert letter.source_topic == Topics(settings.topic_prefix).commands(SERVICE)
