@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import pytest
 
 from services.orchestrator.orchestrator import Orchestrator
 from stepstream.api.client import StepStreamClient
 from stepstream.api.errors import ApiError
-from stepstream.messaging.bus import Outgoing
-from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.topics import Topics
 from stepstream.store.memory import InMemoryStore
+from tests.orchestrator.forgetful_broker import ForgetfulBroker
 
 TOPICS = Topics("t")
 DEFINITION = {
@@ -29,33 +28,6 @@ DEFINITION = {
     },
 }
 BINDINGS = {"functions": {"work": "work"}}
-
-
-class ForgetfulBroker:
-    """Acknowledges every request; delivers to the orchestrator only those it keeps.
-
-    Like a memory-only broker that dies after acknowledging: the first ``forget`` requests
-    vanish, and with ``forget=None`` all of them do.
-    """
-
-    def __init__(self, orchestrator: Orchestrator, *, forget: int | None) -> None:
-        self.orchestrator = orchestrator
-        self.forget = forget
-        self.received = 0
-
-    async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
-        self.received += 1
-        if self.forget is None or self.received <= self.forget:
-            return
-        await self.orchestrator.handle_envelope(envelope)
-
-    async def publish_raw(
-        self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
-    ) -> None:
-        raise AssertionError("the client sends envelopes")
-
-    async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
-        raise AssertionError("the client sends envelopes")
 
 
 @pytest.fixture
@@ -98,7 +70,7 @@ async def test_a_stop_the_broker_lost_is_sent_again_until_it_is_recorded(
     broker = ForgetfulBroker(Orchestrator(store=store, topics=TOPICS), forget=0)
     client = client_over(store, broker)
     started = await client.start_execution("Orders", "{}", "o-1")
-    broker.forget, broker.received = 1, 0
+    broker.forget, broker.sent = 1, []
     stopped = await client.stop_execution(started["executionArn"], "Cancelled", "by test")
     assert stopped["stopDate"] is not None
     record = await store.get_execution(started["executionArn"])

@@ -13,7 +13,6 @@ from services.orchestrator.app import BadStateMachine, MachineFiles, register_st
 from services.orchestrator.orchestrator import Orchestrator
 from stepstream import arns
 from stepstream.api.client import StepStreamClient
-from stepstream.messaging.bus import Outgoing
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import CreateStateMachine
@@ -21,6 +20,7 @@ from stepstream.messaging.topics import Topics
 from stepstream.store.base import ExecutionReader
 from stepstream.store.memory import InMemoryStore
 from stepstream.store.records import ExecutionRecord, ExecutionStatus, ListPosition, StoredEvent
+from tests.orchestrator.forgetful_broker import ForgetfulBroker
 
 TOPICS = Topics("t")
 SHIP = {
@@ -66,28 +66,6 @@ class ReadOnly:
         return await self._store.list_state_machines()
 
 
-class Bus:
-    """Hands requests to the orchestrator, losing the first ``lose`` of them."""
-
-    def __init__(self, orchestrator: Orchestrator, lose: int = 0) -> None:
-        self.orchestrator = orchestrator
-        self.lose = lose
-        self.sent: list[tuple[str, str | None, Envelope]] = []
-
-    async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
-        self.sent.append((topic, key, envelope))
-        if len(self.sent) > self.lose:
-            await self.orchestrator.handle_envelope(envelope)
-
-    async def publish_raw(
-        self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
-    ) -> None:
-        raise AssertionError("the client sends envelopes")
-
-    async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
-        raise AssertionError("the client sends envelopes")
-
-
 @pytest.fixture
 async def store() -> AsyncIterator[InMemoryStore]:
     memory = InMemoryStore()
@@ -96,7 +74,7 @@ async def store() -> AsyncIterator[InMemoryStore]:
     await memory.close()
 
 
-def client(store: InMemoryStore, bus: Bus) -> StepStreamClient:
+def client(store: InMemoryStore, bus: ForgetfulBroker) -> StepStreamClient:
     reader: ExecutionReader = ReadOnly(store)
     return StepStreamClient(store=reader, publisher=bus, topics=TOPICS, resend_seconds=0.02)
 
@@ -104,7 +82,7 @@ def client(store: InMemoryStore, bus: Bus) -> StepStreamClient:
 async def test_the_client_registers_through_the_orchestrator_reading_the_store_only(
     store: InMemoryStore,
 ) -> None:
-    bus = Bus(Orchestrator(store=store, topics=TOPICS))
+    bus = ForgetfulBroker(Orchestrator(store=store, topics=TOPICS))
     created = await client(store, bus).create_state_machine(
         "Ship", json.dumps(SHIP), json.dumps(GOOD)
     )
@@ -120,7 +98,7 @@ async def test_the_client_registers_through_the_orchestrator_reading_the_store_o
 async def test_the_same_machine_again_is_the_same_version_and_a_change_a_new_one(
     store: InMemoryStore,
 ) -> None:
-    api = client(store, Bus(Orchestrator(store=store, topics=TOPICS)))
+    api = client(store, ForgetfulBroker(Orchestrator(store=store, topics=TOPICS)))
     first = await api.create_state_machine("Ship", json.dumps(SHIP), json.dumps(GOOD))
     again = await api.create_state_machine("Ship", json.dumps(SHIP, indent=2), json.dumps(GOOD))
     changed = {**SHIP, "Comment": "changed"}
@@ -133,7 +111,7 @@ async def test_the_same_machine_again_is_the_same_version_and_a_change_a_new_one
 async def test_a_lost_registration_is_sent_again_until_the_store_shows_it(
     store: InMemoryStore,
 ) -> None:
-    bus = Bus(Orchestrator(store=store, topics=TOPICS), lose=2)
+    bus = ForgetfulBroker(Orchestrator(store=store, topics=TOPICS), forget=2)
     await client(store, bus).create_state_machine("Ship", json.dumps(SHIP), json.dumps(GOOD))
 
     assert len(bus.sent) == 3
