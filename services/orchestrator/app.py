@@ -21,7 +21,7 @@ from services.orchestrator.relay import OutboxRelay
 from stepstream import arns
 from stepstream.asl.ports import Clock, SystemClock
 from stepstream.asl.validation import InvalidDefinition
-from stepstream.bindings import Bindings, InvalidBindings, dumps, read_stored
+from stepstream.bindings import Bindings, InvalidBindings, binding_topics, dumps, read_stored
 from stepstream.broker.admin import DEFAULT_PARTITIONS, BrokerError, TopicSpec, ensure_topics
 from stepstream.messaging.kafka import KafkaBus, KafkaSettings
 from stepstream.messaging.topics import Topics
@@ -81,13 +81,6 @@ async def register_state_machines(store: ExecutionStore, machines: Sequence[Mach
     for name, definition, bindings in checked:
         version = await store.put_state_machine(name, definition, bindings)
         log.info("state machine %s registered (version %d)", name, version)
-
-
-def binding_topics(bindings: Bindings, topics: Topics) -> set[str]:
-    """The topics a machine's bindings send to: command topics and publish topics."""
-    names = {topics.commands(service) for service in bindings.functions.values()}
-    names.update(f"{topics.prefix}.{binding.topic}" for binding in bindings.resources.values())
-    return names
 
 
 async def topic_specs(store: ExecutionStore, topics: Topics, partitions: int) -> list[TopicSpec]:

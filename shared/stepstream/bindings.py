@@ -209,3 +209,10 @@ def publish_result(target: Publish) -> dict[str, Any]:
 
 def dumps(bindings: Bindings) -> str:
     return json.dumps(bindings.model_dump(), sort_keys=True)
+
+
+def binding_topics(bindings: Bindings, topics: Topics) -> set[str]:
+    """The topics a machine's bindings send to: command topics and publish topics."""
+    names = {topics.commands(service) for service in bindings.functions.values()}
+    names.update(f"{topics.prefix}.{binding.topic}" for binding in bindings.resources.values())
+    return names

@@ -31,7 +31,7 @@ from stepstream.asl.limits import execution_input_problem
 from stepstream.asl.machine import load_machine
 from stepstream.asl.tokens import InvalidToken, decode_token
 from stepstream.asl.validation import InvalidDefinition
-from stepstream.bindings import Bindings, InvalidBindings, dumps
+from stepstream.bindings import Bindings, InvalidBindings, binding_topics, dumps
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.bus import Publisher
 from stepstream.messaging.envelope import Envelope
@@ -127,8 +127,7 @@ class StepStreamClient:
     async def _ensure_topics(self, bindings: Bindings) -> None:
         if self.bootstrap is None:
             return
-        names = {self.topics.commands(service) for service in bindings.functions.values()}
-        names |= {f"{self.topics.prefix}.{b.topic}" for b in bindings.resources.values()}
+        names = binding_topics(bindings, self.topics)
         await ensure_topics(self.bootstrap, [TopicSpec(n) for n in sorted(names)])
 
     async def describe_state_machine(self, name: str) -> dict[str, Any]:
