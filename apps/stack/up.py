@@ -15,12 +15,11 @@ from pathlib import Path
 
 from apps.stack.supervisor import PRIVATE_UMASK, ProcessSpec, Supervisor
 from stepstream.api.stack_file import STACK_FILE, ProcessStatus, StackFile, write_stack
-from stepstream.asl.machine import load_machine
 from stepstream.bindings import InvalidBindings, dumps, load_bindings
-from stepstream.bindings import problems as binding_problems
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.broker.embedded import EmbeddedBroker
 from stepstream.messaging.topics import Topics
+from stepstream.registration import check_state_machine
 from stepstream.store.factory import open_reader
 
 log = logging.getLogger(__name__)
@@ -97,11 +96,10 @@ def register(name: str, definition: str, bindings: str) -> None:
     """Check a state machine the stack registers, refusing a definition or bindings that do
     not hold: the orchestrator registers it when it starts (the only writer of the store).
     """
-    machine = load_machine(definition)
-    bound = load_bindings(bindings)
-    problems = binding_problems(bound, machine)
-    if problems:
-        raise InvalidBindings(f"state machine {name}: " + "; ".join(problems))
+    try:
+        check_state_machine(name, definition, bindings)
+    except InvalidBindings as exc:
+        raise InvalidBindings(f"state machine {name}: {exc}") from None
 
 
 def machines_setting(machines: Sequence[tuple[str, Path, Path]]) -> str:
