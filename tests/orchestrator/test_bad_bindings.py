@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,12 +18,11 @@ from stepstream.api.client import StepStreamClient
 from stepstream.api.errors import ApiError
 from stepstream.asl.ports import VirtualClock
 from stepstream.bindings import InvalidBindings
-from stepstream.messaging.bus import Outgoing
-from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.fake import FakeBus
 from stepstream.messaging.requests import StartExecution
 from stepstream.messaging.topics import Topics
 from stepstream.store.memory import InMemoryStore
+from tests.orchestrator.forgetful_broker import ForgetfulBroker
 
 TOPICS = Topics("t")
 
@@ -52,26 +51,10 @@ async def store() -> AsyncIterator[InMemoryStore]:
     await memory.close()
 
 
-class Direct:
-    """A bus that hands every request to the orchestrator at once."""
-
-    def __init__(self, orchestrator: Orchestrator) -> None:
-        self.orchestrator = orchestrator
-
-    async def publish(self, topic: str, key: str | None, envelope: Envelope) -> None:
-        await self.orchestrator.handle_envelope(envelope)
-
-    async def publish_raw(
-        self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]
-    ) -> None:
-        raise AssertionError("the client sends envelopes")
-
-    async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
-        raise AssertionError("the client sends envelopes")
-
-
 def through(orchestrator: Orchestrator) -> StepStreamClient:
-    return StepStreamClient(store=orchestrator.store, publisher=Direct(orchestrator), topics=TOPICS)
+    return StepStreamClient(
+        store=orchestrator.store, publisher=ForgetfulBroker(orchestrator), topics=TOPICS
+    )
 
 
 def client(store: InMemoryStore) -> StepStreamClient:
