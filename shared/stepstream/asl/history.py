@@ -8,9 +8,10 @@ Three things AWS's history does not say, and a durable engine must, ride along: 
 names the Parallel branch or Map iteration an event belongs to ("" is the top level, "/1"
 the second branch of a Parallel at the top level, "/1/7" item 7 of a Map inside it); a
 failure that will be retried records the back-off it drew (`retryDelaySeconds`), so that
-a replay never draws jitter again; and `TaskHeartbeatRecorded`, the one event type AWS
-does not have, marks a heartbeat, since it moves the task's heartbeat deadline and a
-replay must move it too.
+a replay never draws jitter again (and when the task's worker sent a Retry-After hint, the
+hint, the drawn back-off and why the delay was chosen); and `TaskHeartbeatRecorded`, the
+one event type AWS does not have, marks a heartbeat, since it moves the task's heartbeat
+deadline and a replay must move it too.
 
 Inside the engine, inputs and outputs are JSON values; `to_aws()` renders them as AWS
 does, as JSON text.
@@ -87,6 +88,11 @@ class FailureDetails(Details):
     resourceType: str | None = None
     resource: str | None = None
     retryDelaySeconds: float | None = None
+    # Only when the failure carried a Retry-After hint (never on AWS): the hint, and for a
+    # retry the back-off the definition drew and why the delay above was chosen.
+    retryAfterSeconds: float | None = None
+    drawnDelaySeconds: float | None = None
+    retryDelayReason: str | None = None
 
 
 class LambdaFunctionScheduledDetails(Details):

@@ -40,6 +40,7 @@ from stepstream.asl.messages import (
 )
 from stepstream.asl.ports import Clock, Entropy, SeededEntropy, SystemClock, VirtualClock
 from stepstream.asl.resources import function_name
+from stepstream.asl.retry_after import hint_of
 
 LambdaFunction = Callable[[Any, Any], Any]
 
@@ -108,7 +109,10 @@ class LocalBinding:
         try:
             result = function(event, context)
         except Exception as exc:
-            return TaskError(task.task_id, type(exc).__name__, lambda_error_cause(exc))
+            # A function's error may say how long to wait before a retry, as a service's does.
+            return TaskError(
+                task.task_id, type(exc).__name__, lambda_error_cause(exc), hint_of(exc)
+            )
         try:
             result = json.loads(json.dumps(result))
         except (TypeError, ValueError) as exc:

@@ -20,11 +20,16 @@ class TaskResult:
 
 @dataclass(frozen=True, slots=True)
 class TaskError:
-    """A task's worker failed: `error` is the error name (an exception's class name)."""
+    """A task's worker failed: `error` is the error name (an exception's class name).
+
+    `retry_after_seconds` is the worker's hint (a Retry-After it was sent) of how long to
+    wait before a retry; see `stepstream.asl.retry_after`.
+    """
 
     task_id: str
     error: str
     cause: str = ""
+    retry_after_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

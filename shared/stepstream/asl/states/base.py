@@ -33,6 +33,7 @@ from stepstream.asl.history import (
 from stepstream.asl.limits import check_state_data
 from stepstream.asl.messages import Effect
 from stepstream.asl.ports import Clock, Entropy
+from stepstream.asl.retry_after import choose_delay
 from stepstream.asl.states import map_, parallel, task
 from stepstream.asl.states.lifecycle import frame_env, match_retrier
 from stepstream.asl.states.outcomes import (
@@ -57,6 +58,21 @@ def backoff_seconds(retrier: Retrier, attempt: int, entropy: Entropy) -> float:
     if retrier.jitter_strategy == "FULL":
         delay = entropy.random() * delay
     return round(delay, 3)
+
+
+def _with_retry_delay(details: FailureDetails, retrier: Retrier, drawn: float) -> FailureDetails:
+    """The failure's details with the wait before its retry; the why only with a hint."""
+    hint = details.retryAfterSeconds
+    if hint is None:
+        return details.model_copy(update={"retryDelaySeconds": drawn})
+    delay = choose_delay(retrier, drawn, hint)
+    return details.model_copy(
+        update={
+            "retryDelaySeconds": delay.seconds,
+            "drawnDelaySeconds": drawn,
+            "retryDelayReason": delay.reason,
+        }
+    )
 
 
 def match_catcher(catchers: tuple[Catcher, ...], error: str) -> Catcher | None:
@@ -214,10 +230,9 @@ class Runner:
             kind, details = failure
             index = match_retrier(current.retry, error)
             if index is not None and frame.retry_counts[index] < current.retry[index].max_attempts:
-                delay = backoff_seconds(
-                    current.retry[index], frame.retry_counts[index], self.entropy
-                )
-                self.emit(kind, details.model_copy(update={"retryDelaySeconds": delay}), frame.id)
+                retrier = current.retry[index]
+                drawn = backoff_seconds(retrier, frame.retry_counts[index], self.entropy)
+                self.emit(kind, _with_retry_delay(details, retrier, drawn), frame.id)
                 return None
             self.emit(kind, details, frame.id)
         catcher = match_catcher(current.catch, error)

@@ -139,8 +139,8 @@ def on_message(run: Runner, message: TaskResult | TaskError | TaskPickedUp | Tas
         case TaskResult(_, output):
             _emit_task_event(run, frame, "Succeeded", output)
             run.resume(frame, run.exit(frame, output, run.env(frame)))
-        case TaskError(_, error, cause):
-            _task_failed(run, frame, "Failed", error, cause)
+        case TaskError(_, error, cause, hint):
+            _task_failed(run, frame, "Failed", error, cause, hint)
 
 
 def timed_out(run: Runner, frame: Frame, timer_kind: str) -> None:
@@ -173,16 +173,23 @@ def _emit_task_event(run: Runner, frame: Frame, outcome: str, output: Any) -> No
         run.emit("TaskSucceeded", details, frame.id)
 
 
-def _task_failed(run: Runner, frame: Frame, outcome: str, error: str, cause: str) -> None:
+def _task_failed(
+    run: Runner, frame: Frame, outcome: str, error: str, cause: str, hint: float | None = None
+) -> None:
     pending = run.state.tasks[frame.task_id] if frame.task_id else None
     assert pending is not None
     ref = pending.resource
     if ref.legacy_lambda:
-        kind, details = f"LambdaFunction{outcome}", FailureDetails(error=error, cause=cause)
+        kind = f"LambdaFunction{outcome}"
+        details = FailureDetails(error=error, cause=cause, retryAfterSeconds=hint)
     else:
         kind = f"Task{outcome}"
         details = FailureDetails(
-            error=error, cause=cause, resourceType=ref.resource_type, resource=ref.resource
+            error=error,
+            cause=cause,
+            resourceType=ref.resource_type,
+            resource=ref.resource,
+            retryAfterSeconds=hint,
         )
     run.resume(frame, run.fail_state(frame, error, cause, (kind, details)))
 
