@@ -154,8 +154,8 @@ class Orchestrator:
                 if task is not None:
                     output = task_output(task.resource, output, envelope.message_id)
                 message = TaskResult(task_id, output)
-            case TaskFailedReply(error=error, cause=cause):
-                message = TaskError(task_id, error, cause)
+            case TaskFailedReply(error=error, cause=cause, retry_after_seconds=hint):
+                message = TaskError(task_id, error, cause, hint)
             case TaskHeartbeatReply():
                 message = TaskHeartbeat(task_id)
         await self.deliver(arn, message)

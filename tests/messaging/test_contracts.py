@@ -114,6 +114,15 @@ def test_a_failure_reply_needs_an_error_name() -> None:
         parse_reply(envelope)
 
 
+@pytest.mark.parametrize("hint", [-1, "soon"])
+def test_a_failure_reply_s_retry_after_must_be_seconds_not_below_zero(hint: object) -> None:
+    payload = {"error": "CarrierRateLimited", "retry_after_seconds": hint}
+    envelope = Envelope(kind="task.failed", execution_id="e", command_id="c", payload=payload)
+
+    with pytest.raises(MalformedMessage, match=r"field 'payload\.retry_after_seconds' invalid"):
+        parse_reply(envelope)
+
+
 def test_payload_models_are_frozen_and_strict() -> None:
     with pytest.raises(ValidationError, match="extra"):
         TaskSucceededReply.model_validate({"output": 1, "outptu": 2})

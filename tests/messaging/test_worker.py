@@ -103,7 +103,37 @@ async def test_an_exception_without_a_retriable_flag_says_none(
     async with serving(worker):
         reply = await harness.reply(await harness.send())
 
-    assert reply.payload == {"error": "KeyError", "cause": "'sku'", "retriable": None}
+    assert reply.payload == {
+        "error": "KeyError",
+        "cause": "'sku'",
+        "retriable": None,
+        "retry_after_seconds": None,
+    }
+
+
+class Throttled(Exception):
+    retriable = True
+
+    def __init__(self, retry_after_seconds: Any) -> None:
+        super().__init__("the far end answered 429")
+        self.retry_after_seconds = retry_after_seconds
+
+
+@pytest.mark.parametrize(("raised", "sent"), [(30, 30.0), (1.5, 1.5), (-3, None), ("soon", None)])
+async def test_a_retry_after_on_the_exception_rides_in_the_failure_reply(
+    bus: FakeBus, harness: Harness, raised: Any, sent: float | None
+) -> None:
+    worker = make_worker(bus)
+
+    @worker.handler(SERVICE)
+    async def reserve(cmd: CommandContext) -> None:
+        raise Throttled(raised)
+
+    async with serving(worker):
+        reply = await harness.reply(await harness.send())
+
+    assert reply.payload["error"] == "Throttled"
+    assert reply.payload["retry_after_seconds"] == sent
 
 
 async def test_a_handler_past_its_timeout_is_stopped_and_left_to_the_orchestrator(

@@ -176,6 +176,33 @@ async def test_a_retry_waits_on_a_durable_timer(store: InMemoryStore) -> None:
     assert await armed(store) == []
 
 
+async def test_a_retry_after_in_the_failure_reply_holds_the_durable_timer_back(
+    store: InMemoryStore,
+) -> None:
+    clock = VirtualClock()
+    orch = orchestrator(store, clock)
+    await start(orch)
+    [(_, charge)] = await drain(store)
+    await orch.handle_envelope(reply(charge, TaskSucceededReply.KIND, {"output": {}}))
+    [(_, ship)] = await drain(store)
+    failure = {"error": "Flaky", "cause": "429", "retry_after_seconds": 10}
+    await orch.handle_envelope(reply(ship, TaskFailedReply.KIND, failure))
+
+    [timer] = await armed(store)
+    assert timer.due_at == clock.now() + timedelta(seconds=10)  # not the definition's 3 s
+    [failed] = [e for e in await store.read(ARN) if e.type == "TaskFailed"]
+    assert failed.data["details"] | {"cause": ""} == {
+        "error": "Flaky",
+        "cause": "",
+        "resourceType": "lambda",
+        "resource": "invoke",
+        "retryAfterSeconds": 10,
+        "drawnDelaySeconds": 3,
+        "retryDelaySeconds": 10,
+        "retryDelayReason": "retry-after",
+    }
+
+
 async def test_a_replica_fires_only_the_timers_of_executions_it_owns(
     store: InMemoryStore,
 ) -> None:

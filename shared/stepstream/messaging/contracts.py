@@ -14,6 +14,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from stepstream.asl.retry_after import MAX_RETRY_AFTER_SECONDS
 from stepstream.messaging.envelope import Envelope, MalformedMessage, describe_validation_error
 
 
@@ -53,6 +54,11 @@ class TaskFailedReply(_Payload):
     cause: str = ""
     # Informational: the orchestrator decides by the definition's Retry, not by this.
     retriable: bool | None = None
+    # How long the failed call's far end asked to be left alone (a Retry-After): the
+    # retry the definition allows waits at least this long, up to its MaxDelaySeconds.
+    retry_after_seconds: float | None = Field(
+        default=None, ge=0, le=MAX_RETRY_AFTER_SECONDS, allow_inf_nan=False
+    )
 
 
 class TaskHeartbeatReply(_Payload):

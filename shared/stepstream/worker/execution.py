@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from stepstream.asl.retry_after import hint_of
 from stepstream.messaging.contracts import TaskFailedReply, TaskReply, TaskSucceededReply
 from stepstream.worker.context import CommandContext
 
@@ -18,12 +19,17 @@ UNKNOWN_COMMAND = "UnknownCommand"
 
 
 def failure_reply(exc: BaseException) -> TaskFailedReply:
-    """A failed reply named after the exception's class, as Lambda names errors."""
+    """A failed reply named after the exception's class, as Lambda names errors.
+
+    An exception's ``retry_after_seconds`` (a Retry-After its handler was sent) rides along
+    as the reply's hint; one that is not a usable number of seconds is left out.
+    """
     retriable = getattr(type(exc), "retriable", None)
     return TaskFailedReply(
         error=type(exc).__name__,
         cause=str(exc),
         retriable=retriable if isinstance(retriable, bool) else None,
+        retry_after_seconds=hint_of(exc),
     )
 
 
