@@ -10,9 +10,7 @@ for the carrier's 404 (the key booked nothing); its other answers map as a booki
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -27,6 +25,7 @@ from services.book_shipment.errors import (
     ShipmentRejected,
 )
 from services.book_shipment.shipping import Booking, ShipOrder
+from services.common.retry_after import parse_retry_after
 
 SHIPMENTS_PATH = "/v1/shipments"
 CANCELLATIONS_PATH = "/v1/cancellations"
@@ -167,7 +166,7 @@ def _refusal(response: httpx.Response, what: str, code: str, message: str) -> Ex
         retry_after = retry_after_seconds(response)
         wait = "" if retry_after is None else f"; Retry-After {retry_after:g} s"
         return CarrierRateLimited(
-            f"the carrier answered 429 ({message}){wait}", retry_after=retry_after
+            f"the carrier answered 429 ({message}){wait}", retry_after_seconds=retry_after
         )
     if status >= 500:
         return CarrierUnavailable(f"the carrier answered {status} ({message})")
@@ -202,16 +201,4 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
 
 def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
     """Retry-After in seconds, from delta-seconds or an HTTP date; None if absent or unreadable."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return float(max(0, math.ceil(seconds)))
+    return parse_retry_after(response.headers.get("Retry-After"), now=now)

@@ -10,13 +10,9 @@ from services.common.errors import ServiceError
 
 
 class CarrierRateLimited(ServiceError):
-    """The carrier answered 429; ``retry_after`` is its Retry-After in seconds, if given."""
+    """The carrier answered 429; ``retry_after_seconds`` is its Retry-After, if given."""
 
     retriable = True
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class CarrierUnavailable(ServiceError):

@@ -5,7 +5,8 @@
 - ``STEPSTREAM_CARRIER_API_KEY``: the key sent as ``Authorization: Bearer ...``.
 - ``STEPSTREAM_CARRIER_TIMEOUT_SECONDS``: how long to wait for an answer.
 - ``STEPSTREAM_CARRIER_MAX_INLINE_WAIT_SECONDS``: a 429 whose Retry-After is at most this
-  is waited out and tried once more in the same command.
+  is waited out and tried once more in the same command; a longer one fails the command
+  with the Retry-After, which the orchestrator's retry then honours.
 - ``STEPSTREAM_SHIPMENTS_DATABASE_URL``: where bookings are recorded; default a SQLite
   file ``book-shipment.db`` in ``STEPSTREAM_DATA_DIR``.
 - the worker's: ``STEPSTREAM_KAFKA_*``, ``STEPSTREAM_TOPIC_PREFIX``, ``STEPSTREAM_CONCURRENCY``.

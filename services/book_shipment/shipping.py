@@ -6,8 +6,11 @@ Idempotency-Key, so a command retried after a time-out or a garbled answer (when
 carrier may have booked without our knowing) gets that same shipment back.
 
 A 429 whose Retry-After is short is waited out here and tried once more: cheaper than
-a round trip through the orchestrator's back-off. A longer one is left to the
-definition's Retry.
+a round trip through the orchestrator's back-off. A longer one (or a second 429) fails
+the command with CarrierRateLimited carrying the carrier's Retry-After, which the worker
+sends with the failure: the definition's Retry then waits at least that long, so a
+carrier that asked for 30 s is not called again after the 4 s the back-off drew. A
+service holds no command, and no worker slot, for that long.
 
 CancelShipment undoes a booking by that same key, and always asks the carrier: a
 booking whose answer never came is recorded nowhere here, yet the carrier may hold it.
@@ -138,7 +141,7 @@ class Shipping:
         try:
             return await call()
         except CarrierRateLimited as limited:
-            wait = limited.retry_after
+            wait = limited.retry_after_seconds
             if wait is None or wait > self._max_inline_wait:
                 raise
         await self._sleep(wait)

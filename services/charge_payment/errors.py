@@ -10,7 +10,7 @@ class CardDeclined(ServiceError):
 
 
 class PaymentRateLimited(ServiceError):
-    """Stripe answered 429: too many requests now."""
+    """Stripe answered 429: too many requests now (with its Retry-After, if it sent one)."""
 
     retriable = True
 

@@ -2,7 +2,8 @@
 
 Stripe's errors become the service's named errors here, so nothing past this module
 knows the SDK: card errors are CardDeclined (with the decline code in the cause), 429s
-PaymentRateLimited, unreachable or failing servers PaymentServiceUnavailable, and every
+PaymentRateLimited (with Stripe's Retry-After, for the definition's retry to honour),
+unreachable or failing servers PaymentServiceUnavailable, and every
 other refusal PaymentRequestRefused, which the definition sends to review.
 """
 
@@ -21,6 +22,7 @@ from services.charge_payment.errors import (
 )
 from services.charge_payment.payments import ChargeOrder, Intent, Refund
 from services.common.errors import ServiceError
+from services.common.retry_after import retry_after_of
 
 
 class StripeGateway:
@@ -142,7 +144,11 @@ def translate(error: stripe.StripeError) -> ServiceError:
     if isinstance(error, stripe.CardError):
         return CardDeclined(f"{message} ({_decline_detail(error)})")
     if isinstance(error, stripe.RateLimitError):
-        return PaymentRateLimited(f"Stripe answered 429: {message}")
+        retry_after = retry_after_of(error.headers or {})
+        wait = "" if retry_after is None else f"; Retry-After {retry_after:g} s"
+        return PaymentRateLimited(
+            f"Stripe answered 429: {message}{wait}", retry_after_seconds=retry_after
+        )
     if isinstance(error, stripe.APIConnectionError):
         return PaymentServiceUnavailable(f"Stripe could not be reached: {message}")
     if isinstance(error, stripe.APIError) or (status is not None and status >= 500):

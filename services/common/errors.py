@@ -14,9 +14,16 @@ class ServiceError(Exception):
 
     ``retriable`` says whether trying the same command again may succeed; the
     orchestrator decides by the definition's Retry, so the flag is information only.
+    ``retry_after_seconds`` is how long the far end asked to be left alone (its
+    Retry-After): the worker sends it with the failure, and the retry the definition
+    allows then waits at least that long (up to the retrier's MaxDelaySeconds).
     """
 
     retriable: ClassVar[bool] = False
+
+    def __init__(self, message: str = "", *, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class InvalidOrder(ServiceError):

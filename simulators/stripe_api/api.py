@@ -100,7 +100,7 @@ class StripeApi:
         try:
             answer = self._handle(request, request_id, version)
         except StripeError as error:
-            answer = ApiAnswer(error.status, json.dumps(error.body()))
+            answer = ApiAnswer(error.status, json.dumps(error.body()), dict(error.headers))
             if error.status == 401:
                 answer.headers["WWW-Authenticate"] = 'Basic realm="Stripe"'
         answer.headers = headers | answer.headers

@@ -40,6 +40,7 @@ class StripeError(Exception):
         decline_code: str | None = None,
         replayable: bool = True,
         extra: JsonObject | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -50,6 +51,7 @@ class StripeError(Exception):
         self.decline_code = decline_code
         self.replayable = replayable
         self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
 
     def body(self) -> JsonObject:
         """The JSON body of the answer, ``{"error": {...}}``."""
@@ -101,12 +103,15 @@ def authentication(message: str) -> StripeError:
     return StripeError(401, message, replayable=False)
 
 
-def rate_limited() -> StripeError:
+def rate_limited(retry_after_seconds: int | None = None) -> StripeError:
+    """A 429; with ``retry_after_seconds``, a Retry-After header saying when to come back."""
+    headers = {} if retry_after_seconds is None else {"Retry-After": str(retry_after_seconds)}
     return StripeError(
         429,
         "Too many requests hit the API too quickly; back off exponentially and retry.",
         code="rate_limit",
         replayable=False,
+        headers=headers,
     )
 
 

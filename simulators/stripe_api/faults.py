@@ -28,6 +28,8 @@ class FaultConfig(BaseModel):
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     seed: int | None = None
     rate_limit_next: int = Field(default=0, ge=0)
+    # Sent as Retry-After with every injected 429; none when left out.
+    retry_after_seconds: int | None = Field(default=None, ge=0, le=3600)
     error_next: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
@@ -75,7 +77,7 @@ class FaultInjector:
         fault = self._next_fault()
         if fault == "rate_limit":
             self._counts.rate_limited += 1
-            return rate_limited()
+            return rate_limited(self._config.retry_after_seconds)
         if fault == "api_error":
             self._counts.api_errors += 1
             return api_error()

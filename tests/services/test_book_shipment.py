@@ -69,7 +69,7 @@ async def test_a_repeated_booking_answers_from_the_record_without_the_carrier(
 async def test_a_short_retry_after_is_waited_out_and_tried_once_more(
     shipping: Shipping, carrier: FakeCarrier, sleep: RecordingSleep
 ) -> None:
-    carrier.script = [CarrierRateLimited("429", retry_after=1.0)]
+    carrier.script = [CarrierRateLimited("429", retry_after_seconds=1.0)]
 
     answer = await shipping.book(ship_order())
 
@@ -82,8 +82,8 @@ async def test_a_second_429_after_the_wait_is_raised(
     shipping: Shipping, carrier: FakeCarrier, sleep: RecordingSleep
 ) -> None:
     carrier.script = [
-        CarrierRateLimited("429", retry_after=2.0),
-        CarrierRateLimited("429 again", retry_after=2.0),
+        CarrierRateLimited("429", retry_after_seconds=2.0),
+        CarrierRateLimited("429 again", retry_after_seconds=2.0),
     ]
 
     with pytest.raises(CarrierRateLimited, match="429 again"):
@@ -96,11 +96,11 @@ async def test_a_second_429_after_the_wait_is_raised(
 async def test_a_429_without_a_short_retry_after_is_left_to_the_definition(
     shipping: Shipping, carrier: FakeCarrier, sleep: RecordingSleep, retry_after: float | None
 ) -> None:
-    carrier.script = [CarrierRateLimited("429", retry_after=retry_after)]
+    carrier.script = [CarrierRateLimited("429", retry_after_seconds=retry_after)]
 
     with pytest.raises(CarrierRateLimited) as raised:
         await shipping.book(ship_order())
-    assert raised.value.retry_after == retry_after
+    assert raised.value.retry_after_seconds == retry_after
     assert sleep.waits == []
     assert len(carrier.calls) == 1
 

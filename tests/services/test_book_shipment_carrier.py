@@ -94,7 +94,7 @@ async def test_a_429_is_carrier_rate_limited_with_its_retry_after(
     with pytest.raises(CarrierRateLimited, match="Retry-After 7 s") as raised:
         await carrier.book(ship_order(), idempotency_key="o-1")
 
-    assert raised.value.retry_after == 7.0
+    assert raised.value.retry_after_seconds == 7.0
     assert await booked(simulator) == []
 
 
@@ -106,7 +106,7 @@ async def test_a_429_without_retry_after_has_none(
     with pytest.raises(CarrierRateLimited) as raised:
         await carrier.book(ship_order(), idempotency_key="o-1")
 
-    assert raised.value.retry_after is None
+    assert raised.value.retry_after_seconds is None
 
 
 async def test_a_short_retry_after_is_waited_out_once_then_raised(

@@ -178,6 +178,18 @@ async def test_stripe_faults_are_named_and_a_retry_after_them_charges_once(
     assert captured(standin.ledger()) == 1800 and len(standin.ledger().payment_intents) == 1
 
 
+@pytest.mark.parametrize(("sent", "hint"), [(20, 20.0), (None, None)])
+async def test_a_stripe_429_carries_its_retry_after_for_the_definition_s_retry(
+    payments: Payments, standin: StripeStandIn, sent: int | None, hint: float | None
+) -> None:
+    standin.set_faults(FaultConfig(rate_limit_rate=1.0, retry_after_seconds=sent))
+
+    with pytest.raises(PaymentRateLimited) as raised:
+        await payments.charge(charge_order(), idempotency_key="k")
+
+    assert raised.value.retry_after_seconds == hint
+
+
 async def test_an_unreachable_stripe_is_payment_service_unavailable(
     records: SqlPaymentRecords,
 ) -> None:

@@ -61,6 +61,21 @@ async def test_a_declined_card_answers_card_declined(services: ServiceStack) -> 
     assert reply.payload["retriable"] is False
 
 
+async def test_a_carrier_429_with_a_long_retry_after_fails_the_command_with_it(
+    services: ServiceStack,
+) -> None:
+    # Too long to wait out in the service: the orchestrator's retry is to wait it.
+    await set_faults(services.carrier.url, rate_429=1.0, retry_after_seconds=30)
+    try:
+        reply = await services.commands.call("book-shipment", "book-shipment", order("w-later"))
+    finally:
+        await clear_faults(services.carrier.url)
+
+    error, cause = failure(reply)
+    assert error == "CarrierRateLimited" and "Retry-After 30 s" in cause
+    assert reply.payload["retry_after_seconds"] == 30
+
+
 @pytest.mark.parametrize(
     ("faults", "error"),
     [
