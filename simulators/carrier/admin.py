@@ -12,6 +12,7 @@ import httpx
 
 from .faults import FaultSettings
 from .models import Shipment
+from .request_log import LoggedRequest
 from .stats import StatsReport
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -52,6 +53,12 @@ async def shipments(url: str, /) -> list[Shipment]:
     """Every shipment the simulator booked, for invariant checks."""
     body = await _call("GET", url, path="/_admin/shipments")
     return [Shipment.model_validate(item) for item in body["shipments"]]
+
+
+async def requests(url: str, /) -> list[LoggedRequest]:
+    """Every API request the simulator received, in arrival order, with when and its answer."""
+    body = await _call("GET", url, path="/_admin/requests")
+    return [LoggedRequest.model_validate(item) for item in body["requests"]]
 
 
 async def _call(

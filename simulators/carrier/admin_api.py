@@ -48,9 +48,16 @@ async def list_shipments(request: web.Request) -> web.Response:
     return web.json_response({"shipments": shipments})
 
 
+async def list_requests(request: web.Request) -> web.Response:
+    """``GET /_admin/requests``: every API request in arrival order, with its answer's status."""
+    logged = [r.model_dump(mode="json") for r in request.app[STATE].requests.all()]
+    return web.json_response({"requests": logged})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/_admin/faults", set_faults)
     app.router.add_get("/_admin/faults", get_faults)
     app.router.add_delete("/_admin/faults", clear_faults)
     app.router.add_get("/_admin/stats", get_stats)
     app.router.add_get("/_admin/shipments", list_shipments)
+    app.router.add_get("/_admin/requests", list_requests)

@@ -16,7 +16,9 @@ no fault); one fault is drawn; the drawn latency passes; then the fault, if any,
   that did the work and then returned garbage: the client cannot tell whether it booked;
   only a retry with the same Idempotency-Key, or a look at the carrier, can.
 
-Only successful bookings hold on to their Idempotency-Key; a refused request (4xx) or an
+Every ``/v1`` request is logged on arrival, with the status and Retry-After it was
+answered with (``GET /_admin/requests``). Only successful bookings hold on to their
+Idempotency-Key; a refused request (4xx) or an
 injected 429/503 leaves the key free, so a retry with it is served afresh.
 """
 
@@ -59,6 +61,17 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     if not request.path.startswith(API_PREFIX):
         return await handler(request)
     state = request.app[STATE]
+    logged = state.requests.arrived(
+        request.method, request.path, request.headers.get("Idempotency-Key")
+    )
+    response = await _through_faults(request, handler, state)
+    state.requests.answered(logged, response.status, response.headers.get("Retry-After"))
+    return response
+
+
+async def _through_faults(
+    request: web.Request, handler: Handler, state: CarrierState
+) -> web.StreamResponse:
     if not _authorised(request, state.api_key):
         state.stats.record(Outcome.UNAUTHORIZED)
         return json_error(

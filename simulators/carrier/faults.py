@@ -80,6 +80,9 @@ class FaultSettings(_Settings):
     """
 
     rate_429: Rate = 0.0
+    # The next this many API requests answer 429 for certain, before the seeded draws
+    # begin: for tests that need an exact sequence.
+    next_429: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     retry_after_seconds: Annotated[float, Field(ge=0.0, le=3600.0)] | None = None
     rate_503: Rate = 0.0
     rate_timeout: Rate = 0.0
@@ -140,9 +143,13 @@ class FaultPlan:
         self.seed: int = seed
         self._outcomes = random.Random(seed)
         self._latency = random.Random(f"latency:{seed}")
+        self._forced_429 = settings.next_429
 
     def draw(self) -> Draw:
         """Decide the next request's fate; call once per request, in arrival order."""
+        if self._forced_429 > 0:
+            self._forced_429 -= 1
+            return Draw(Fault.RATE_LIMITED, None, self._latency_seconds())
         fault = self._pick_fault(self._outcomes.random())
         kind = None
         if fault is Fault.MALFORMED:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .faults import FaultPlan, FaultSettings
 from .ledger import ShipmentLedger
+from .request_log import RequestLog
 from .stats import Stats, StatsReport
 
 
@@ -21,6 +22,7 @@ class CarrierState:
     default_seed: int | None = None
     ledger: ShipmentLedger = field(default_factory=ShipmentLedger)
     stats: Stats = field(default_factory=Stats)
+    requests: RequestLog = field(default_factory=RequestLog)
     plan: FaultPlan = field(init=False)
     # Set when the server stops, so slow answers end at once instead of holding it up.
     closing: asyncio.Event = field(default_factory=asyncio.Event)

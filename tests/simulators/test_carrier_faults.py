@@ -66,6 +66,41 @@ async def test_without_retry_after_a_429_carries_no_such_header(
     assert "Retry-After" not in response.headers
 
 
+async def test_next_429_limits_exactly_that_many_requests_then_serves_them(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    await set_faults(admin, next_429=2, retry_after_seconds=3)
+
+    answers = [(await book(client, shipment_body(), key="k")).status_code for _ in range(3)]
+
+    assert answers == [429, 429, 201]
+
+
+async def test_the_request_log_shows_each_api_request_its_arrival_and_its_answer(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    await set_faults(admin, next_429=1, retry_after_seconds=30)
+    await book(client, shipment_body(), key="k-1")
+    await book(client, shipment_body(), key="k-1")
+    await client.get("/v1/shipments/shp_nothing")
+    await admin.get("/_admin/stats")  # admin calls are not API requests
+
+    logged = (await admin.get("/_admin/requests")).json()["requests"]
+
+    assert [(r["method"], r["path"], r["idempotency_key"]) for r in logged] == [
+        ("POST", "/v1/shipments", "k-1"),
+        ("POST", "/v1/shipments", "k-1"),
+        ("GET", "/v1/shipments/shp_nothing", None),
+    ]
+    assert [(r["status"], r["retry_after"]) for r in logged] == [
+        (429, "30"),
+        (201, None),
+        (404, None),
+    ]
+    arrivals = [r["arrived_at"] for r in logged]
+    assert arrivals == sorted(arrivals)
+
+
 async def test_rate_503_answers_unavailable_and_books_nothing(
     client: httpx.AsyncClient, admin: httpx.AsyncClient
 ) -> None:
