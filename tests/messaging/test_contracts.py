@@ -47,6 +47,7 @@ def test_a_command_travels_in_its_envelope() -> None:
     [
         (TaskSucceededReply(output={"trackingNumber": "T1"}), "task.succeeded"),
         (TaskFailedReply(error="CarrierDown", cause="503", retriable=True), "task.failed"),
+        (TaskFailedReply(error="CarrierRateLimited", retry_after_seconds=30), "task.failed"),
         (TaskHeartbeatReply(), "task.heartbeat"),
     ],
 )
@@ -112,6 +113,12 @@ def test_a_failure_reply_needs_an_error_name() -> None:
 
     with pytest.raises(MalformedMessage, match=r"field 'payload\.error' missing"):
         parse_reply(envelope)
+
+
+def test_a_failure_without_a_retry_after_is_sent_as_before_hints_existed() -> None:
+    answer = reply_envelope(TaskFailedReply(error="E", cause="c"), to=sent_command())
+
+    assert answer.payload == {"error": "E", "cause": "c", "retriable": None}
 
 
 @pytest.mark.parametrize("hint", [-1, "soon"])

@@ -103,12 +103,7 @@ async def test_an_exception_without_a_retriable_flag_says_none(
     async with serving(worker):
         reply = await harness.reply(await harness.send())
 
-    assert reply.payload == {
-        "error": "KeyError",
-        "cause": "'sku'",
-        "retriable": None,
-        "retry_after_seconds": None,
-    }
+    assert reply.payload == {"error": "KeyError", "cause": "'sku'", "retriable": None}
 
 
 class Throttled(Exception):
@@ -133,7 +128,7 @@ async def test_a_retry_after_on_the_exception_rides_in_the_failure_reply(
         reply = await harness.reply(await harness.send())
 
     assert reply.payload["error"] == "Throttled"
-    assert reply.payload["retry_after_seconds"] == sent
+    assert reply.payload.get("retry_after_seconds") == sent
 
 
 async def test_a_handler_past_its_timeout_is_stopped_and_left_to_the_orchestrator(

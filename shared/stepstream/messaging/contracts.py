@@ -140,13 +140,18 @@ def history_envelope(batch: HistoryBatch, *, execution_id: str) -> Envelope:
 
 def reply_envelope(reply: TaskReply, *, to: Envelope) -> Envelope:
     """The envelope answering the command envelope ``to``."""
+    payload = reply.model_dump(mode="json")
+    if isinstance(reply, TaskFailedReply) and reply.retry_after_seconds is None:
+        # A failure without a hint goes out as it did before hints existed, so an
+        # orchestrator that predates them still reads it.
+        del payload["retry_after_seconds"]
     return Envelope(
         kind=reply.KIND,
         execution_id=to.execution_id,
         command_id=to.command_id,
         idempotency_key=to.idempotency_key,
         attempt=to.attempt,
-        payload=reply.model_dump(mode="json"),
+        payload=payload,
     )
 
 
