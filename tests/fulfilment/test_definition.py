@@ -36,7 +36,12 @@ class ShipmentRejected(Exception):
 
 
 class CarrierRateLimited(Exception):
-    pass
+    retry_after_seconds: float | None = None
+
+
+def rate_limited_for(seconds: float) -> type[CarrierRateLimited]:
+    """CarrierRateLimited raised with the carrier's Retry-After (the error keeps its name)."""
+    return type("CarrierRateLimited", (CarrierRateLimited,), {"retry_after_seconds": seconds})
 
 
 class CarrierTimeout(Exception):
@@ -135,6 +140,22 @@ def test_transient_carrier_errors_are_retried_to_success() -> None:
     assert len(delays) == 2 and all(
         0 <= d <= cap for d, cap in zip(delays, [2, 4], strict=True)
     )  # FULL jitter
+
+
+def test_a_carrier_retry_after_holds_the_retry_back_up_to_max_delay_seconds() -> None:
+    # BookShipment's carrier retrier: IntervalSeconds 2, FULL jitter, MaxDelaySeconds 60.
+    limited = [rate_limited_for(300), rate_limited_for(30)]
+    services = FakeServices(**{"book-shipment": list[type[Exception]](limited)})
+    runner = run(services)
+    assert runner.execution.status == "SUCCEEDED"
+    failed = [e for e in runner.history if e.type == "TaskFailed"]
+    retries = [e for e in runner.history if e.type == "TaskScheduled"][3:5]
+    waits = [
+        (s.timestamp - f.timestamp).total_seconds() for f, s in zip(failed, retries, strict=True)
+    ]
+    assert waits == [60, 30]
+    reasons = [e.details.retryDelayReason for e in failed]  # type: ignore[union-attr]
+    assert reasons == ["capped by MaxDelaySeconds", "retry-after"]
 
 
 REVERSALS = ["cancel-shipment", "refund-payment", "release-stock"]
