@@ -141,6 +141,8 @@ def _group(group: Group | None) -> dict[str, Any] | None:
         "failures": group.failures,
         "max_concurrency": group.max_concurrency,
         "tolerated": [group.tolerated_count, group.tolerated_percentage],
+        "succeeded": sorted(group.succeeded),
+        "redo": group.redo,
     }
 
 
@@ -159,6 +161,7 @@ def _frame(frame: Frame) -> dict[str, Any]:
         "task_id": frame.task_id,
         "timer_id": frame.timer_id,
         "group": _group(frame.group),
+        "halted": _group(frame.halted),
     }
 
 
@@ -172,6 +175,8 @@ def snapshot(state: ExecutionState) -> dict[str, Any]:
         "dates": [_moment(state.start_date), _moment(state.stop_date)],
         "last_event_id": state.last_event_id,
         "frames": {fid: _frame(frame) for fid, frame in state.frames.items()},
+        "retired": {fid: _frame(frame) for fid, frame in state.retired.items()},
+        "redrive": [state.redrive_count, _moment(state.redrive_date)],
         "tasks": {
             tid: [t.frame_id, t.resource.arn, t.token, t.heartbeat_seconds, t.started]
             for tid, t in state.tasks.items()
@@ -229,6 +234,12 @@ class ReplayingRunner(LocalRunner):
         live = [event.to_record() for event in self.history[before:]]
         assert [event.to_record() for event in decided.events] == live
         assert snapshot(twin.state) == snapshot(self.execution.state)
+        self.check()
+
+    def redrive(self, client_token: str | None = None) -> None:
+        self.check()
+        super().redrive(client_token)
+        self.decisions += 1
         self.check()
 
 

@@ -12,7 +12,11 @@ from typing import Any
 
 from stepstream.asl import errors
 from stepstream.asl.frames import ExecutionState
-from stepstream.asl.history import ExecutionFailedDetails, ExecutionStartedDetails
+from stepstream.asl.history import (
+    ExecutionFailedDetails,
+    ExecutionRedrivenDetails,
+    ExecutionStartedDetails,
+)
 from stepstream.asl.messages import (
     CancelTimer,
     Decision,
@@ -49,6 +53,16 @@ class Decider(Runner):
         )
         root = self.state.frames[""]
         self.later(lambda: self.enter(root, self.state.machine.scope.start_at, execution_input))
+        return self._finish()
+
+    def redrive(self, client_token: str | None) -> Decision:
+        """Reopen a stopped execution and run again what did not succeed."""
+        details = ExecutionRedrivenDetails(
+            redriveCount=self.state.redrive_count + 1, clientToken=client_token
+        )
+        self.emit("ExecutionRedriven", details)
+        root = self.state.frames[""]
+        self.later(lambda: self.revive(root))
         return self._finish()
 
     def handle(self, message: Message) -> Decision:

@@ -4,6 +4,8 @@
     decision = execution.start(input, clock=clock, entropy=entropy)
     # persist decision.events, carry out decision.effects, then later:
     decision = execution.handle(TaskResult(task_id, output), clock=clock, entropy=entropy)
+    # and once it failed, timed out or was aborted, perhaps:
+    decision = execution.redrive(clock=clock, entropy=entropy)
 
 `Execution.from_history` rebuilds one from its stored events alone.
 """
@@ -21,6 +23,7 @@ from stepstream.asl.frames import ExecutionState, PendingTask, Timer
 from stepstream.asl.history import HistoryEvent
 from stepstream.asl.messages import Decision, Message
 from stepstream.asl.ports import Clock, Entropy
+from stepstream.asl.redrive import NotRedrivable, state_refusal
 from stepstream.asl.tokens import InvalidToken, decode_token
 
 
@@ -61,6 +64,18 @@ class Execution:
         if self.state.status != "NOT_STARTED":
             raise RuntimeError(f"execution {self.state.execution_arn} has already started")
         return Decider(self.state, clock, entropy).start(execution_input)
+
+    def redrive(
+        self, *, clock: Clock, entropy: Entropy, client_token: str | None = None
+    ) -> Decision:
+        """Resume a failed, timed-out or aborted execution from where it stopped.
+
+        Raises NotRedrivable, with AWS's reason, for one that cannot be redriven now.
+        """
+        reason = state_refusal(self.state, clock.now())
+        if reason is not None:
+            raise NotRedrivable(reason)
+        return Decider(self.state, clock, entropy).redrive(client_token)
 
     def handle(self, message: Message, *, clock: Clock, entropy: Entropy) -> Decision:
         """Move the execution on by one message; one it no longer waits for changes nothing."""

@@ -61,6 +61,10 @@ class Group:
     max_concurrency: int = 0
     tolerated_count: int | None = None
     tolerated_percentage: float | None = None
+    # Map: the iterations that succeeded, and those a redrive runs again before going on
+    # from `next_index` (they failed or were aborted).
+    succeeded: set[int] = field(default_factory=set)
+    redo: list[int] = field(default_factory=list)
 
     @property
     def tolerates_failures(self) -> bool:
@@ -91,6 +95,9 @@ class Frame:
     task_id: str | None = None
     timer_id: str | None = None
     group: Group | None = None
+    # The branches or iterations as they stood when this Parallel or Map failed: what a
+    # redrive picks up, so that only those that did not succeed run again.
+    halted: Group | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +117,12 @@ class ExecutionState:
     frames: dict[str, Frame] = field(default_factory=dict)
     tasks: dict[str, PendingTask] = field(default_factory=dict)
     timers: dict[str, Timer] = field(default_factory=dict)
+    # Frames that stopped without succeeding (a failed branch or iteration, or every frame
+    # still open when the execution failed, timed out or was aborted), kept by id until
+    # what they belong to moves on: a redrive reopens them where they stopped.
+    retired: dict[str, Frame] = field(default_factory=dict)
+    redrive_count: int = 0
+    redrive_date: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -118,3 +131,11 @@ class ExecutionState:
     def descendants(self, frame_id: str) -> list[str]:
         prefix = frame_id + "/"
         return [fid for fid in self.frames if fid.startswith(prefix)]
+
+    def forget_retired(self, frame: Frame) -> None:
+        """`frame` moved on: what stopped below it is no longer a redrive's business."""
+        frame.halted = None
+        if self.retired:
+            prefix = frame.id + "/"
+            for fid in [fid for fid in self.retired if fid.startswith(prefix)]:
+                del self.retired[fid]

@@ -11,7 +11,8 @@ failure that will be retried records the back-off it drew (`retryDelaySeconds`),
 a replay never draws jitter again (and when the task's worker sent a Retry-After hint, the
 hint, the drawn back-off and why the delay was chosen); and `TaskHeartbeatRecorded`, the
 one event type AWS does not have, marks a heartbeat, since it moves the task's heartbeat
-deadline and a replay must move it too.
+deadline and a replay must move it too. `ExecutionRedriven` also keeps the client token of
+the redrive that made it, so that a repeated request is recognised; AWS does not show it.
 
 Inside the engine, inputs and outputs are JSON values; `to_aws()` renders them as AWS
 does, as JSON text.
@@ -35,6 +36,11 @@ class ExecutionStartedDetails(Details):
     roleArn: str | None = None
     stateMachineArn: str | None = None
     name: str | None = None
+
+
+class ExecutionRedrivenDetails(Details):
+    redriveCount: int
+    clientToken: str | None = None
 
 
 class ExecutionSucceededDetails(Details):
@@ -118,6 +124,7 @@ class MapIterationDetails(Details):
 # Which AWS field holds each event's details. Events absent here carry none.
 _DETAILS_FIELD: dict[str, str] = {
     "ExecutionStarted": "executionStartedEventDetails",
+    "ExecutionRedriven": "executionRedrivenEventDetails",
     "ExecutionSucceeded": "executionSucceededEventDetails",
     "ExecutionFailed": "executionFailedEventDetails",
     "ExecutionAborted": "executionAbortedEventDetails",
@@ -142,9 +149,12 @@ _DETAILS_FIELD: dict[str, str] = {
 
 # Fields whose JSON value AWS renders as JSON text.
 _TEXT_FIELDS = ("input", "output", "parameters")
+# Fields the engine keeps that AWS does not show.
+_HIDDEN_FIELDS = ("clientToken",)
 
 _DETAILS_TYPES: dict[str, type[Details]] = {
     "ExecutionStarted": ExecutionStartedDetails,
+    "ExecutionRedriven": ExecutionRedrivenDetails,
     "ExecutionSucceeded": ExecutionSucceededDetails,
     "ExecutionFailed": ExecutionFailedDetails,
     "ExecutionAborted": ExecutionFailedDetails,
@@ -219,6 +229,8 @@ class HistoryEvent(BaseModel):
             for key in _TEXT_FIELDS:
                 if key in body:
                     body[key] = json.dumps(body[key], separators=(",", ":"))
+            for key in _HIDDEN_FIELDS:
+                body.pop(key, None)
             out[_DETAILS_FIELD[self.type]] = body
         if self.scope:
             out["scope"] = self.scope

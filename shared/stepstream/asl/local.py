@@ -176,6 +176,17 @@ class LocalRunner:
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         self.send(StopRequested(error, cause))
 
+    def redrive(self, client_token: str | None = None) -> None:
+        """Redrive the stopped execution (NotRedrivable says why it cannot be)."""
+        # What was still queued or armed belongs to the attempt that stopped.
+        self._tasks.clear()
+        self._timers.clear()
+        self._heap.clear()
+        decision = self.execution.redrive(
+            clock=self.clock, entropy=self.entropy, client_token=client_token
+        )
+        self._take(decision)
+
     def run(self, execution_input: Any) -> Execution:
         self.start(execution_input)
         self.run_until_idle()

@@ -20,7 +20,7 @@ from stepstream.asl import errors, evolve, states
 from stepstream.asl.dataflow import Env, caught_output
 from stepstream.asl.definition import Catcher, Retrier
 from stepstream.asl.errors import StatesError
-from stepstream.asl.frames import ExecutionState, Frame
+from stepstream.asl.frames import ExecutionState, Frame, Phase
 from stepstream.asl.history import (
     Details,
     ExecutionFailedDetails,
@@ -190,6 +190,28 @@ class Runner:
             return None
         assert current.next is not None
         return (current.next, output)
+
+    def revive(self, frame: Frame) -> None:
+        """Go on with a frame a redrive reopened, from where it stopped.
+
+        A branch or iteration that succeeded keeps its output; a Parallel or Map goes on
+        with its branches or iterations that did not; any other state is entered afresh,
+        so its retries count from zero again.
+        """
+        if frame.phase is Phase.EXITED:
+            return
+        group = frame.group
+        if frame.phase is Phase.CHILDREN and group is not None:
+            if group.kind == "Map":
+                for index in sorted(group.running):
+                    self.revive(self.state.frames[f"{frame.id}/{index}"])
+                self.later(partial(map_.progress, self, frame))
+            else:
+                for child_id in group.children:
+                    self.revive(self.state.frames[child_id])
+            return
+        assert frame.state is not None
+        self.later(partial(self.enter, frame, frame.state.name, frame.input))
 
     def resume(self, frame: Frame, transition: Transition) -> None:
         if transition is not None:

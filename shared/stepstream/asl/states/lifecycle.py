@@ -13,9 +13,10 @@ from typing import Any
 from stepstream.asl import errors
 from stepstream.asl.dataflow import Env
 from stepstream.asl.definition import Retrier
-from stepstream.asl.frames import ExecutionState, Frame, Phase, Timer
+from stepstream.asl.frames import ExecutionState, Frame, Group, Phase, Timer
 from stepstream.asl.history import (
     ExecutionFailedDetails,
+    ExecutionRedrivenDetails,
     ExecutionStartedDetails,
     ExecutionSucceededDetails,
     FailureDetails,
@@ -48,7 +49,7 @@ def frame_env(state: ExecutionState, frame: Frame, entropy: Any, now: datetime) 
             "Name": state.name,
             "RoleArn": "arn:aws:iam::000000000000:role/stepstream",
             "StartTime": format_timestamp(state.start_date) if state.start_date else None,
-            "RedriveCount": 0,
+            "RedriveCount": state.redrive_count,
         },
         "State": {
             "EnteredTime": format_timestamp(frame.entered_at) if frame.entered_at else None,
@@ -92,6 +93,16 @@ def remove_frames(state: ExecutionState, frame_ids: list[str]) -> None:
             clear_timer(state, child)
 
 
+def retire_frames(state: ExecutionState, frame_ids: list[str]) -> None:
+    """Remove frames that stopped without succeeding, keeping them for a redrive."""
+    for fid in frame_ids:
+        child = state.frames.pop(fid, None)
+        if child is not None:
+            drop_task(state, child)
+            clear_timer(state, child)
+            state.retired[fid] = child
+
+
 def child_frame(state: ExecutionState, frame_id: str) -> Frame:
     """Open the frame of one branch or iteration; its parent's state says which scope it runs."""
     parent_id, _, index = frame_id.rpartition("/")
@@ -112,6 +123,7 @@ def children_done(state: ExecutionState, event: HistoryEvent) -> None:
     """A Parallel or Map finished with all its branches or iterations."""
     frame = event_frame(state, event)
     remove_frames(state, state.descendants(frame.id))
+    state.forget_retired(frame)
     frame.group = None
     frame.phase = Phase.ACTIVE
 
@@ -126,8 +138,12 @@ def execution_started(state: ExecutionState, event: HistoryEvent) -> None:
     state.input = details.input
     state.start_date = event.timestamp
     state.frames[""] = Frame(id="", scope=state.machine.scope, variables={})
+    _arm_execution_timeout(state, event.timestamp)
+
+
+def _arm_execution_timeout(state: ExecutionState, since: datetime) -> None:
     if state.machine.timeout_seconds is not None:
-        due = event.timestamp + timedelta(seconds=state.machine.timeout_seconds)
+        due = since + timedelta(seconds=state.machine.timeout_seconds)
         state.timers[EXECUTION_TIMEOUT] = Timer(EXECUTION_TIMEOUT, EXECUTION_TIMEOUT, due)
 
 
@@ -144,9 +160,56 @@ def execution_ended(state: ExecutionState, event: HistoryEvent) -> None:
         state.output = details.output
     elif isinstance(details, ExecutionFailedDetails):
         state.error, state.cause = details.error, details.cause
+    if state.status == "SUCCEEDED":
+        state.retired.clear()
+    else:
+        # Where the execution stopped is what a redrive resumes from.
+        state.retired.update(state.frames)
     state.frames.clear()
     state.tasks.clear()
     state.timers.clear()
+
+
+def execution_redriven(state: ExecutionState, event: HistoryEvent) -> None:
+    """Reopen every frame where it stopped; the decider then runs what did not succeed.
+
+    A Parallel or Map that failed gets back its branches or iterations as they stood, so
+    that those that succeeded keep their outputs. Retry counts start again from zero (a
+    state is entered afresh) and so does the execution's TimeoutSeconds.
+    """
+    details = event.details
+    assert isinstance(details, ExecutionRedrivenDetails)
+    state.status = "RUNNING"
+    state.output = state.error = state.cause = None
+    state.stop_date = None
+    state.redrive_count = details.redriveCount
+    state.redrive_date = event.timestamp
+    state.frames, state.retired = state.retired, {}
+    for frame in state.frames.values():
+        frame.task_id = frame.timer_id = None
+        if frame.halted is not None:
+            frame.group = _reopened(state, frame, frame.halted)
+            frame.halted = None
+            frame.phase = Phase.CHILDREN
+        elif frame.phase is not Phase.EXITED and frame.phase is not Phase.CHILDREN:
+            frame.phase = Phase.ACTIVE
+    _arm_execution_timeout(state, event.timestamp)
+
+
+def _reopened(state: ExecutionState, frame: Frame, group: Group) -> Group:
+    if group.kind == "Parallel":
+        group.running = {
+            index
+            for index, child in enumerate(group.children)
+            if child not in state.frames or state.frames[child].phase is not Phase.EXITED
+        }
+        return group
+    group.redo = [index for index in range(group.next_index) if index not in group.succeeded]
+    group.children = [f"{frame.id}/{index}" for index in sorted(group.succeeded)]
+    group.running = set()
+    group.failures = 0
+    group.finished = len(group.succeeded)
+    return group
 
 
 # -- every state ---------------------------------------------------------------------------
@@ -162,6 +225,7 @@ def enter_state(state: ExecutionState, event: HistoryEvent) -> Frame:
     assert isinstance(details, StateEnteredDetails)
     frame = state.frames.get(event.scope) or child_frame(state, event.scope)
     clear_timer(state, frame)
+    state.forget_retired(frame)
     current = frame.scope.states[details.name]
     frame.state = current
     frame.input = details.input
@@ -177,6 +241,7 @@ def state_exited(state: ExecutionState, event: HistoryEvent) -> None:
     assert isinstance(details, StateExitedDetails)
     frame = event_frame(state, event)
     clear_timer(state, frame)
+    state.forget_retired(frame)
     if details.assignedVariables:
         frame.variables.update(details.assignedVariables)
     frame.output = details.output
@@ -210,4 +275,5 @@ HANDLERS: dict[str, Handler] = {
     "ExecutionFailed": execution_ended,
     "ExecutionTimedOut": execution_ended,
     "ExecutionAborted": execution_ended,
+    "ExecutionRedriven": execution_redriven,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from stepstream.asl import errors, jsonata_expr
@@ -146,7 +147,7 @@ def run_items(run: Runner, frame: Frame, plan: RunItems) -> Transition:
     if not plan.items:
         run.emit("MapStateSucceeded", None, frame.id)
         return run.exit(frame, [], run.env(frame))
-    run.later(lambda: _progress(run, frame))
+    run.later(lambda: progress(run, frame))
     return None
 
 
@@ -154,17 +155,17 @@ def iteration_succeeded(run: Runner, parent: Frame, child: Frame) -> None:
     assert parent.state is not None
     details = MapIterationDetails(name=parent.state.name, index=child.index)
     run.emit("MapIterationSucceeded", details, parent.id)
-    run.later(lambda: _progress(run, parent))
+    run.later(lambda: progress(run, parent))
 
 
 def iteration_failed(run: Runner, parent: Frame, child: Frame, error: str, cause: str) -> None:
     assert parent.state is not None
     details = MapIterationDetails(name=parent.state.name, index=child.index)
     run.emit("MapIterationFailed", details, parent.id)
-    run.later(lambda: _progress(run, parent, error, cause))
+    run.later(lambda: progress(run, parent, error, cause))
 
 
-def _progress(run: Runner, frame: Frame, error: str | None = None, cause: str = "") -> None:
+def progress(run: Runner, frame: Frame, error: str | None = None, cause: str = "") -> None:
     """Start iterations up to MaxConcurrency, or end the Map when all are done or one failed."""
     group = frame.group
     if group is None or frame.phase is not Phase.CHILDREN:
@@ -180,8 +181,21 @@ def _progress(run: Runner, frame: Frame, error: str | None = None, cause: str = 
         return
     limit = group.max_concurrency or group.total
     env = run.env(frame)
-    while group.next_index < group.total and len(group.running) < limit:
-        index = group.next_index
+    while len(group.running) < limit:
+        # After a redrive, the iterations that did not succeed go first.
+        if group.redo:
+            index = group.redo[0]
+        elif group.next_index < group.total:
+            index = group.next_index
+        else:
+            break
+        stopped = run.state.frames.get(f"{frame.id}/{index}")
+        if stopped is not None and stopped.state is not None:
+            run.emit(
+                "MapIterationStarted", MapIterationDetails(name=current.name, index=index), frame.id
+            )
+            run.later(partial(run.revive, stopped))
+            continue
         try:
             item = item_input(current, frame.input, index, group.items[index], env)
         except StatesError as exc:
@@ -215,6 +229,7 @@ def _fail(run: Runner, frame: Frame, error: str, cause: str) -> None:
 def started(state: ExecutionState, event: HistoryEvent) -> None:
     frame = lifecycle.event_frame(state, event)
     lifecycle.clear_timer(state, frame)
+    state.forget_retired(frame)
     assert isinstance(frame.state, MapState)
     # Selecting the items is pure, so it is done again here rather than stored twice.
     env = lifecycle.frame_env(state, frame, SeededEntropy(0), frame.entered_at or event.timestamp)
@@ -241,11 +256,16 @@ def _iteration(event: HistoryEvent) -> int:
 def iteration_started(state: ExecutionState, event: HistoryEvent) -> None:
     frame = lifecycle.event_frame(state, event)
     index = _iteration(event)
-    assert frame.group is not None
-    child = lifecycle.child_frame(state, f"{frame.id}/{index}")
-    frame.group.children.append(child.id)
-    frame.group.running.add(index)
-    frame.group.next_index = max(frame.group.next_index, index + 1)
+    group = frame.group
+    assert group is not None
+    child_id = f"{frame.id}/{index}"
+    # A redriven iteration goes on in the frame it stopped in.
+    child = state.frames.get(child_id) or lifecycle.child_frame(state, child_id)
+    group.children.append(child.id)
+    group.running.add(index)
+    if group.redo and group.redo[0] == index:
+        group.redo.pop(0)
+    group.next_index = max(group.next_index, index + 1)
 
 
 def iteration_ended(state: ExecutionState, event: HistoryEvent) -> None:
@@ -256,19 +276,23 @@ def iteration_ended(state: ExecutionState, event: HistoryEvent) -> None:
     child_id = f"{frame.id}/{index}"
     child = state.frames.get(child_id)
     group.running.discard(index)
+    frames = [child_id, *state.descendants(child_id)]
     if event.type == "MapIterationSucceeded":
         group.results[index] = child.output if child else None
+        group.succeeded.add(index)
         group.finished += 1
-    elif event.type == "MapIterationFailed":
+        lifecycle.remove_frames(state, frames)
+        return
+    if event.type == "MapIterationFailed":
         group.failures += 1
         group.finished += 1
-    lifecycle.remove_frames(state, [child_id, *state.descendants(child_id)])
+    lifecycle.retire_frames(state, frames)
 
 
 def failed(state: ExecutionState, event: HistoryEvent) -> None:
     frame = lifecycle.event_frame(state, event)
-    lifecycle.remove_frames(state, state.descendants(frame.id))
-    frame.group = None
+    lifecycle.retire_frames(state, state.descendants(frame.id))
+    frame.halted, frame.group = frame.group, None
     lifecycle.state_failed(state, event)
 
 

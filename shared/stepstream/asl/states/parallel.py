@@ -79,6 +79,7 @@ def _failed(run: Runner, parent: Frame, error: str, cause: str) -> None:
 def started(state: ExecutionState, event: HistoryEvent) -> None:
     frame = lifecycle.event_frame(state, event)
     lifecycle.clear_timer(state, frame)
+    state.forget_retired(frame)
     assert isinstance(frame.state, ParallelState)
     count = len(frame.state.branches)
     frame.group = Group(kind="Parallel", total=count, results=[None] * count)
@@ -91,8 +92,8 @@ def started(state: ExecutionState, event: HistoryEvent) -> None:
 
 def failed(state: ExecutionState, event: HistoryEvent) -> None:
     frame = lifecycle.event_frame(state, event)
-    lifecycle.remove_frames(state, state.descendants(frame.id))
-    frame.group = None
+    lifecycle.retire_frames(state, state.descendants(frame.id))
+    frame.halted, frame.group = frame.group, None
     lifecycle.state_failed(state, event)
 
 
