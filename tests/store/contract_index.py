@@ -92,6 +92,22 @@ class ExecutionIndexContract:
 
         assert (first.name, [r.name for r in rest]) == ("c", ["a"])
 
+    async def test_redrives_are_kept_and_filter_the_listing(self, store: ExecutionStore) -> None:
+        again = execution(
+            arn("again"),
+            status=ExecutionStatus.RUNNING,
+            redrive_count=2,
+            redrive_date=T0.replace(hour=14),
+        )
+        await store.append("s1", 0, events("ExecutionStarted"), execution=again)
+        await store.append("s2", 0, events("ExecutionStarted"), execution=execution(arn("once")))
+        assert await store.get_execution(arn("again")) == again
+        assert (await store.get_execution(arn("once"))).redrive_count == 0  # type: ignore[union-attr]
+        redriven = await store.list_executions(redriven=True)
+        never = await store.list_executions(redriven=False)
+        assert [r.name for r in redriven] == ["again"]
+        assert [r.name for r in never] == ["once"]
+
     async def test_an_unknown_status_filter_is_refused(self, store: ExecutionStore) -> None:
         with pytest.raises(ValueError, match="status 'DONE' is not one of"):
             await store.list_executions(status="DONE")  # type: ignore[arg-type]

@@ -52,6 +52,32 @@ async def test_close_waits_for_queued_appends(tmp_path: Path) -> None:
         assert [len(await reopened.read(f"s{i}")) for i in range(20)] == [1] * 20
 
 
+async def test_a_file_from_schema_version_1_gains_the_redrive_columns(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE executions (execution_arn TEXT PRIMARY KEY, stream_id TEXT NOT NULL, "
+            "state_machine_name TEXT NOT NULL, state_machine_version INTEGER NOT NULL, "
+            "name TEXT NOT NULL, status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, "
+            "error TEXT, cause TEXT, start_date INTEGER NOT NULL, stop_date INTEGER, "
+            "UNIQUE (state_machine_name, name))"
+        )
+        conn.execute(
+            "INSERT INTO executions VALUES ('arn:x', 's1', 'M', 1, 'x', 'FAILED', '{}', "
+            "NULL, 'E', NULL, 0, 5)"
+        )
+        conn.execute("PRAGMA user_version=1")
+    conn.close()
+    async with SQLiteStore(path) as store:
+        old = await store.get_execution("arn:x")
+        assert old is not None and (old.status, old.redrive_count, old.redrive_date) == (
+            "FAILED",
+            0,
+            None,
+        )
+        assert [r.name for r in await store.list_executions(redriven=False)] == ["x"]
+
+
 async def test_a_file_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     with sqlite3.connect(path) as conn:

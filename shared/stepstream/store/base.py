@@ -52,11 +52,13 @@ class ExecutionReader(Protocol):
         limit: int = 100,
         *,
         after: ListPosition | None = None,
+        redriven: bool | None = None,
     ) -> list[ExecutionRecord]:
         """Executions, newest start first, optionally of one machine and one status.
 
         With ``after`` (where the previous page ended), the page that follows: paging is
-        by (start date, ARN), so executions started meanwhile do not shift it.
+        by (start date, ARN), so executions started meanwhile do not shift it. With
+        ``redriven``, only those redriven at least once (True) or never (False).
         """
         ...
 

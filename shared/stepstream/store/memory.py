@@ -181,6 +181,7 @@ class InMemoryStore(StoreBase):
         limit: int = 100,
         *,
         after: ListPosition | None = None,
+        redriven: bool | None = None,
     ) -> list[ExecutionRecord]:
         self._check_open()
         check_limit(limit)
@@ -191,6 +192,7 @@ class InMemoryStore(StoreBase):
             if state_machine_name in (None, record.state_machine_name)
             and wanted in (None, record.status)
             and (after is None or _comes_after(record, after))
+            and redriven in (None, record.redrive_count > 0)
         ]
         records.sort(key=lambda r: r.execution_arn)
         records.sort(key=lambda r: r.start_date, reverse=True)

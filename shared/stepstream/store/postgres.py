@@ -98,6 +98,9 @@ class PostgresStore(StoreBase):
             found = await conn.fetchval("SELECT max(version) FROM schema_version")
             if found is None:
                 await conn.execute("INSERT INTO schema_version VALUES ($1)", SCHEMA_VERSION)
+            elif found < SCHEMA_VERSION:
+                # The statements above brought an older schema up to date.
+                await conn.execute("UPDATE schema_version SET version = $1", SCHEMA_VERSION)
             elif found > SCHEMA_VERSION:
                 raise StoreError(
                     f"PostgreSQL schema {self.schema!r} has store schema version {found}; "
@@ -179,11 +182,14 @@ class PostgresStore(StoreBase):
         limit: int = 100,
         *,
         after: ListPosition | None = None,
+        redriven: bool | None = None,
     ) -> list[ExecutionRecord]:
         wanted = None if status is None else check_status(status, "status")
         check_limit(limit)
         async with self._checked_pool().acquire() as conn:
-            return await sql.list_executions(conn, state_machine_name, wanted, limit, after)
+            return await sql.list_executions(
+                conn, state_machine_name, wanted, limit, after, redriven
+            )
 
     async def put_state_machine(self, name: str, definition: str, bindings: str) -> int:
         p = prepare_state_machine(name, definition, bindings)

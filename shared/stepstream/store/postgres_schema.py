@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stepstream.sql.postgres import check_schema_name
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Any fixed number works: it only keeps two processes opening the store at once from
 # racing through CREATE TABLE IF NOT EXISTS, which is not safe under concurrency.
@@ -57,6 +57,10 @@ def ddl(schema: str) -> list[str]:
             start_date timestamptz NOT NULL,
             stop_date timestamptz,
             CONSTRAINT executions_machine_name_key UNIQUE (state_machine_name, name))""",
+        # Version 2: redrives. Added columns, so that a version 1 store gains them too.
+        f"ALTER TABLE {s}.executions "
+        "ADD COLUMN IF NOT EXISTS redrive_count integer NOT NULL DEFAULT 0",
+        f"ALTER TABLE {s}.executions ADD COLUMN IF NOT EXISTS redrive_date timestamptz",
         f"CREATE INDEX IF NOT EXISTS executions_by_start "
         f"ON {s}.executions (start_date DESC, execution_arn)",
         f"CREATE INDEX IF NOT EXISTS executions_by_status "

@@ -194,15 +194,16 @@ async def due_timers(conn: Connection, due_by: datetime, limit: int) -> list[Tim
 
 EXECUTION_COLUMNS = (
     "execution_arn, state_machine_name, state_machine_version, name, status, input, "
-    "start_date, output, error, cause, stop_date"
+    "start_date, output, error, cause, stop_date, redrive_count, redrive_date"
 )
 
 
 def execution_from_row(row: Any) -> ExecutionRecord:
-    arn, machine, version, name, status, input_, start, output, error, cause, stop = row
+    arn, machine, version, name, status, input_, start, output, error, cause, stop = row[:11]
+    redrives, redriven = row[11], row[12]
     return ExecutionRecord(
         arn, machine, version, name, ExecutionStatus(status), input_, start, output, error,
-        cause, stop,
+        cause, stop, redrives, redriven,
     )  # fmt: skip
 
 
@@ -212,11 +213,13 @@ async def list_executions(
     status: ExecutionStatus | None,
     limit: int,
     after: ListPosition | None = None,
+    redriven: bool | None = None,
 ) -> list[ExecutionRecord]:
     rows = await conn.fetch(
         f"SELECT {EXECUTION_COLUMNS} FROM executions "
         "WHERE ($1::text IS NULL OR state_machine_name = $1) "
         "AND ($2::text IS NULL OR status = $2) "
+        "AND ($6::boolean IS NULL OR (redrive_count > 0) = $6) "
         "AND ($4::timestamptz IS NULL "
         "OR start_date < $4 OR (start_date = $4 AND execution_arn > $5)) "
         "ORDER BY start_date DESC, execution_arn LIMIT $3",
@@ -225,6 +228,7 @@ async def list_executions(
         limit,
         None if after is None else after.start_date,
         None if after is None else after.execution_arn,
+        redriven,
     )
     return [execution_from_row(row) for row in rows]
 

@@ -224,11 +224,16 @@ def _prepare_execution(record: ExecutionRecord) -> ExecutionRecord:
     if record.output is not None:
         parse_json_text(record.output, "execution output")
     stop = record.stop_date
+    count = record.redrive_count
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"execution redrive_count must be an integer >= 0, got {count!r}")
+    redriven = record.redrive_date
     return replace(
         record,
         status=status,
         start_date=aware_utc(record.start_date, "execution start_date"),
         stop_date=None if stop is None else aware_utc(stop, "execution stop_date"),
+        redrive_date=None if redriven is None else aware_utc(redriven, "execution redrive_date"),
     )
 
 
@@ -261,22 +266,27 @@ def _canonical_object(text: str, what: str) -> str:
 # PostgreSQL numbers them). On the arn alone: the (machine, name) clash is ruled out
 # before, and OR REPLACE would silently delete the other row if it were not.
 UPSERT_EXECUTION = (
-    "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO executions (execution_arn, stream_id, state_machine_name, "
+    "state_machine_version, name, status, input, output, error, cause, start_date, "
+    "stop_date, redrive_count, redrive_date) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (execution_arn) DO UPDATE SET "
     "state_machine_name = excluded.state_machine_name, "
     "state_machine_version = excluded.state_machine_version, name = excluded.name, "
     "status = excluded.status, input = excluded.input, output = excluded.output, "
     "error = excluded.error, cause = excluded.cause, start_date = excluded.start_date, "
-    "stop_date = excluded.stop_date"
+    "stop_date = excluded.stop_date, redrive_count = excluded.redrive_count, "
+    "redrive_date = excluded.redrive_date"
 )
 
 
 def execution_row(
     stream_id: str, r: ExecutionRecord, moment: Callable[[datetime], Any] | None = None
 ) -> tuple[Any, ...]:
-    """The values of ``UPSERT_EXECUTION``; ``moment`` converts the two dates for the backend."""
+    """The values of ``UPSERT_EXECUTION``; ``moment`` converts the dates for the backend."""
     convert = moment or (lambda value: value)
     stop = None if r.stop_date is None else convert(r.stop_date)
+    redriven = None if r.redrive_date is None else convert(r.redrive_date)
     return (
         r.execution_arn,
         stream_id,
@@ -290,4 +300,6 @@ def execution_row(
         r.cause,
         convert(r.start_date),
         stop,
+        r.redrive_count,
+        redriven,
     )

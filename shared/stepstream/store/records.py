@@ -98,6 +98,9 @@ class ExecutionRecord:
     error: str | None = None
     cause: str | None = None
     stop_date: datetime | None = None
+    # How many times it was redriven, and when last (RedriveExecution).
+    redrive_count: int = 0
+    redrive_date: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

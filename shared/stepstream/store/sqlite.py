@@ -217,6 +217,7 @@ class SQLiteStore(StoreBase):
         limit: int = 100,
         *,
         after: ListPosition | None = None,
+        redriven: bool | None = None,
     ) -> list[ExecutionRecord]:
         wanted = None if status is None else check_status(status, "status")
         check_limit(limit)
@@ -227,6 +228,7 @@ class SQLiteStore(StoreBase):
                 status=wanted,
                 limit=limit,
                 after=after,
+                redriven=redriven,
             )
         )
 

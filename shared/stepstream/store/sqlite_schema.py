@@ -11,7 +11,7 @@ import sqlite3
 from stepstream.sql.sqlite import write_transaction
 from stepstream.store.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS streams (
@@ -73,6 +73,15 @@ _TABLES = (
 )
 
 
+# What each version adds to the one before; a file is brought up to date step by step.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE executions ADD COLUMN redrive_date INTEGER",
+    ),
+}
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create every table if missing; refuse a file made by a newer schema."""
     with write_transaction(conn):
@@ -84,4 +93,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
             )
         for statement in _TABLES:
             conn.execute(statement)
+        for version in range(max(found, 1) + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[version]:
+                conn.execute(statement)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -206,12 +206,13 @@ def due_timers(conn: sqlite3.Connection, due_by: datetime, limit: int) -> list[T
 
 _EXECUTION_COLUMNS = (
     "execution_arn, state_machine_name, state_machine_version, name, status, input, "
-    "start_date, output, error, cause, stop_date"
+    "start_date, output, error, cause, stop_date, redrive_count, redrive_date"
 )
 
 
 def _execution(row: tuple[Any, ...]) -> ExecutionRecord:
-    arn, machine, version, name, status, input_, start, output, error, cause, stop = row
+    arn, machine, version, name, status, input_, start, output, error, cause, stop = row[:11]
+    redrives, redriven = row[11:]
     return ExecutionRecord(
         arn,
         machine,
@@ -224,6 +225,8 @@ def _execution(row: tuple[Any, ...]) -> ExecutionRecord:
         error,
         cause,
         None if stop is None else from_micros(stop),
+        redrives,
+        None if redriven is None else from_micros(redriven),
     )
 
 
@@ -240,9 +243,12 @@ def list_executions(
     status: ExecutionStatus | None,
     limit: int,
     after: ListPosition | None = None,
+    redriven: bool | None = None,
 ) -> list[ExecutionRecord]:
     where: list[str] = []
     args: list[Any] = []
+    if redriven is not None:
+        where.append("redrive_count > 0" if redriven else "redrive_count = 0")
     if after is not None:
         where.append("(start_date < ? OR (start_date = ? AND execution_arn > ?))")
         mark = to_micros(after.start_date)
