@@ -35,6 +35,7 @@ from stepstream.asl.messages import (
     TimerFired,
 )
 from stepstream.asl.ports import Clock, SystemClock, SystemEntropy
+from stepstream.asl.redrive import NotRedrivable
 from stepstream.asl.tokens import InvalidToken, decode_token
 from stepstream.asl.validation import InvalidDefinition
 from stepstream.bindings import Bindings, InvalidBindings, dumps
@@ -50,6 +51,7 @@ from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import (
     REQUESTS,
     CreateStateMachine,
+    RedriveExecution,
     SendTaskFailure,
     SendTaskHeartbeat,
     SendTaskSuccess,
@@ -166,6 +168,8 @@ class Orchestrator:
                 await self.deliver(arn, StopRequested(error, cause))
             case TimerDue(timer_id=timer_id):
                 await self.deliver(arn, TimerFired(timer_id), fired_timer=timer_id)
+            case RedriveExecution(client_token=token):
+                await self.redrive(arn, token)
             case SendTaskSuccess() | SendTaskFailure() | SendTaskHeartbeat():
                 await self._callback(arn, request)
 
@@ -227,6 +231,39 @@ class Orchestrator:
             except (ConcurrencyError, DuplicateExecutionName):
                 return arn
         return arn
+
+    # -- redriving ------------------------------------------------------------------------
+
+    async def redrive(self, arn: str, client_token: str) -> bool:
+        """Redrive an execution; the same client token again changes nothing.
+
+        Returns whether this call redrove it. One that cannot be redriven (it is running
+        again, say, after a redrive with another token) is left alone: the caller, who
+        checked before asking, sees from the store that its redrive did not happen.
+        """
+        async with self._locks.hold(arn):
+            for _ in range(MAX_CONFLICTS):
+                loaded = await self.repository.load(arn)
+                if loaded is None:
+                    log.warning("redrive of unknown execution %s dropped", arn)
+                    return False
+                execution = loaded.execution
+                if client_token in execution.state.redrive_tokens:
+                    return False  # a redelivered request
+                before = execution.version
+                try:
+                    decision = execution.redrive(
+                        clock=self.clock, entropy=self.entropy, client_token=client_token
+                    )
+                except NotRedrivable as exc:
+                    log.info("redrive of %s refused: %s", arn, exc.reason)
+                    return False
+                try:
+                    await self._commit(loaded, decision, expected_version=before)
+                    return True
+                except ConcurrencyError:
+                    self.repository.forget(arn)
+            raise RuntimeError(f"execution {arn} kept changing under this orchestrator")
 
     # -- moving on -----------------------------------------------------------------------
 
@@ -305,6 +342,8 @@ class Orchestrator:
             error=state.error,
             cause=state.cause,
             stop_date=state.stop_date if ended else None,
+            redrive_count=state.redrive_count,
+            redrive_date=state.redrive_date,
         )
 
     # -- after the broker lost everything ------------------------------------------------

@@ -176,7 +176,7 @@ def snapshot(state: ExecutionState) -> dict[str, Any]:
         "last_event_id": state.last_event_id,
         "frames": {fid: _frame(frame) for fid, frame in state.frames.items()},
         "retired": {fid: _frame(frame) for fid, frame in state.retired.items()},
-        "redrive": [state.redrive_count, _moment(state.redrive_date)],
+        "redrive": [state.redrive_count, _moment(state.redrive_date), state.redrive_tokens],
         "tasks": {
             tid: [t.frame_id, t.resource.arn, t.token, t.heartbeat_seconds, t.started]
             for tid, t in state.tasks.items()

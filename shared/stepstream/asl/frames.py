@@ -123,6 +123,8 @@ class ExecutionState:
     retired: dict[str, Frame] = field(default_factory=dict)
     redrive_count: int = 0
     redrive_date: datetime | None = None
+    # The client tokens of the latest redrives, so that a repeated request is one redrive.
+    redrive_tokens: list[str] = field(default_factory=list)
 
     @property
     def running(self) -> bool:

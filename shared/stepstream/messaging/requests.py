@@ -32,6 +32,14 @@ class StopExecution(_Request):
     cause: str | None = None
 
 
+class RedriveExecution(_Request):
+    """Resume a failed, timed-out or aborted execution; the same token again is one redrive."""
+
+    KIND: ClassVar[str] = "execution.redrive"
+
+    client_token: str = Field(min_length=1, max_length=64)
+
+
 class SendTaskSuccess(_Request):
     KIND: ClassVar[str] = "callback.success"
 
@@ -76,6 +84,7 @@ REQUESTS: dict[str, type[_Request]] = {
     for model in (
         StartExecution,
         StopExecution,
+        RedriveExecution,
         SendTaskSuccess,
         SendTaskFailure,
         SendTaskHeartbeat,

@@ -27,6 +27,8 @@ from stepstream.asl.history import (
 from stepstream.asl.timestamps import format_timestamp
 
 EXECUTION_TIMEOUT = "execution-timeout"
+# AWS answers a repeated RedriveExecution for the last ten client tokens.
+REDRIVE_TOKENS_KEPT = 10
 
 Handler = Callable[[ExecutionState, HistoryEvent], None]
 
@@ -184,6 +186,11 @@ def execution_redriven(state: ExecutionState, event: HistoryEvent) -> None:
     state.stop_date = None
     state.redrive_count = details.redriveCount
     state.redrive_date = event.timestamp
+    if details.clientToken is not None:
+        state.redrive_tokens = [
+            *state.redrive_tokens[-(REDRIVE_TOKENS_KEPT - 1) :],
+            details.clientToken,
+        ]
     state.frames, state.retired = state.retired, {}
     for frame in state.frames.values():
         frame.task_id = frame.timer_id = None
