@@ -3,13 +3,14 @@
 Reads come straight from the store (the history is the truth), through the read-only
 ``ExecutionReader``: the orchestrator is the only writer. Changes go to the orchestrator
 as requests on its topic, keyed by the ARN of what they change, and the calls that AWS
-answers after the change (create-state-machine, start, stop) wait until the store shows it.
+answers after the change (create-state-machine, start, stop, redrive) wait until the store
+shows it.
 
 A broker's acknowledgement is not durability (the embedded one keeps messages in memory
 only, and may die and come back empty), so a registration, start or stop is answered only once the
 orchestrator has recorded it; until then the request is sent again now and then, which
 is harmless as the orchestrator handles a repeated registration, start or stop as the
-first.
+first, and a redrive carries a client token that makes a repeat the same redrive.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from stepstream import arns
 from stepstream.api import shapes
-from stepstream.api.errors import ApiError
+from stepstream.api.errors import ApiError, ExecutionDoesNotExist, ExecutionNotRedrivable
 from stepstream.api.paging import decode_next_token, encode_next_token
+from stepstream.asl import redrive
 from stepstream.asl.execution import Execution, TaskNotPending
-from stepstream.asl.history import HistoryEvent
+from stepstream.asl.history import ExecutionRedrivenDetails, HistoryEvent
 from stepstream.asl.limits import execution_input_problem
 from stepstream.asl.machine import load_machine
 from stepstream.asl.tokens import InvalidToken, decode_token
@@ -37,6 +40,7 @@ from stepstream.messaging.bus import Publisher
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import (
     CreateStateMachine,
+    RedriveExecution,
     SendTaskFailure,
     SendTaskHeartbeat,
     SendTaskSuccess,
@@ -56,6 +60,10 @@ from stepstream.store.records import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# AWS answers a repeated RedriveExecution with the first one's answer for this long.
+REDRIVE_TOKEN_LIFETIME = timedelta(minutes=15)
+REDRIVE_FILTERS = {"REDRIVEN": True, "NOT_REDRIVEN": False}
 
 
 def _parse_json(text: str, code: str, what: str) -> Any:
@@ -166,7 +174,28 @@ class StepStreamClient:
         return {"executionArn": arn, "startDate": existing.start_date.isoformat()}
 
     async def describe_execution(self, execution_arn: str) -> dict[str, Any]:
-        return shapes.execution_description(await self._record(execution_arn))
+        record = await self._record(execution_arn)
+        described = shapes.execution_description(record)
+        described.update(redrive.redrive_status(await self._redrive_refusal(record)))
+        return described
+
+    async def _redrive_refusal(self, record: ExecutionRecord) -> str | None:
+        """Why the execution cannot be redriven now, from its index row and history length."""
+        status = str(record.status)
+        length = 0
+        if status in redrive.REDRIVABLE_STATUSES:
+            # Only the events past the limit are read: none, for all but huge histories.
+            beyond = await self.store.read(
+                record.execution_arn, after_version=redrive.MAX_REDRIVABLE_EVENTS
+            )
+            length = redrive.MAX_REDRIVABLE_EVENTS + len(beyond) if beyond else 0
+        return redrive.refusal(
+            status,
+            start_date=record.start_date,
+            stop_date=record.stop_date,
+            history_length=length,
+            now=datetime.now(UTC),
+        )
 
     async def get_execution_history(
         self, execution_arn: str, *, reverse: bool = False
@@ -182,17 +211,30 @@ class StepStreamClient:
         status: str | None = None,
         limit: int = 100,
         next_token: str | None = None,
+        redrive_filter: str | None = None,
     ) -> dict[str, Any]:
-        """One page of executions, newest first; ``nextToken`` is there when more follow."""
+        """One page of executions, newest first; ``nextToken`` is there when more follow.
+
+        ``redrive_filter`` is REDRIVEN (only executions redriven at least once) or
+        NOT_REDRIVEN.
+        """
         try:
             wanted = ExecutionStatus(status) if status else None
         except ValueError:
             raise ApiError("InvalidArguments", f"unknown status {status!r}") from None
+        if redrive_filter is not None and redrive_filter not in REDRIVE_FILTERS:
+            raise ApiError(
+                "InvalidArguments",
+                f"redriveFilter must be REDRIVEN or NOT_REDRIVEN, not {redrive_filter!r}",
+            )
+        redriven = None if redrive_filter is None else REDRIVE_FILTERS[redrive_filter]
         if not 1 <= limit <= 1000:
             raise ApiError("InvalidArguments", f"maxResults must be 1 to 1000, not {limit}")
         machine = arns.state_machine_name(state_machine) if state_machine else None
         after = decode_next_token(next_token) if next_token else None
-        records = await self.store.list_executions(machine, wanted, limit + 1, after=after)
+        records = await self.store.list_executions(
+            machine, wanted, limit + 1, after=after, redriven=redriven
+        )
         page = records[:limit]
         listing: dict[str, Any] = {"executions": [shapes.execution_summary(r) for r in page]}
         if len(records) > limit:
@@ -214,6 +256,50 @@ class StepStreamClient:
             )
         stop_date = record.stop_date.isoformat() if record.stop_date else None
         return {"stopDate": stop_date}
+
+    async def redrive_execution(
+        self, execution_arn: str, client_token: str | None = None
+    ) -> dict[str, Any]:
+        """Resume a failed, timed-out or aborted execution from where it stopped.
+
+        Answers once the orchestrator has recorded the redrive. Calling again with the same
+        ``client_token`` within 15 minutes answers the same and redrives nothing more.
+        Raises ExecutionNotRedrivable, with AWS's reason, for an execution that cannot be
+        redriven (running, succeeded, stopped more than 14 days ago, ...).
+        """
+        if client_token is not None and not 1 <= len(client_token) <= 64:
+            raise ApiError("ValidationException", "clientToken must be 1 to 64 characters long")
+        record = await self._record(execution_arn)
+        token = client_token or str(uuid.uuid4())
+        events = await self._history(execution_arn)
+        earlier = _redriven_with(events, token)
+        if earlier is not None and datetime.now(UTC) - earlier <= REDRIVE_TOKEN_LIFETIME:
+            return {"redriveDate": earlier}
+        execution = await self._replay(record, events)
+        reason = redrive.state_refusal(execution.state, datetime.now(UTC))
+        if reason is not None:
+            raise ExecutionNotRedrivable(reason)
+        request = RedriveExecution(client_token=token)
+        seen = len(events)
+
+        # None while the redrive is not recorded; then when it happened, or (None,) when
+        # another redrive got there first.
+        async def shown() -> tuple[datetime | None] | None:
+            now = await self.store.get_execution(execution_arn)
+            if now is None or now.redrive_count <= record.redrive_count:
+                return None
+            # Redriven: by this request, or meanwhile by another one.
+            later = [HistoryEvent.from_record(e.data) for e in await self.store.read(
+                execution_arn, after_version=seen
+            )]  # fmt: skip
+            return (_redriven_with(later, token),)
+
+        (date,) = await self._send_until_shown(
+            execution_arn, request.KIND, request.model_dump(), shown, "redrive"
+        )
+        if date is None:
+            raise ExecutionNotRedrivable("Execution is RUNNING and cannot be redriven")
+        return {"redriveDate": date}
 
     # -- callbacks -----------------------------------------------------------------------
 
@@ -247,16 +333,7 @@ class StepStreamClient:
         record = await self.store.get_execution(ref.execution_arn)
         if record is None:
             raise ApiError("TaskDoesNotExist", "Task Does Not Exist: no execution for this token")
-        machine = await self.store.get_state_machine(
-            record.state_machine_name, record.state_machine_version
-        )
-        assert machine is not None
-        events = [
-            HistoryEvent.from_record(e.data) for e in await self.store.read(ref.execution_arn)
-        ]
-        execution = Execution.from_history(
-            load_machine(machine.definition), events, execution_arn=ref.execution_arn
-        )
+        execution = await self._replay(record, await self._history(ref.execution_arn))
         try:
             execution.task_for_token(task_token)
         except InvalidToken as exc:
@@ -270,8 +347,25 @@ class StepStreamClient:
     async def _record(self, execution_arn: str) -> ExecutionRecord:
         record = await self.store.get_execution(execution_arn)
         if record is None:
-            raise ApiError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{execution_arn}'")
+            raise ExecutionDoesNotExist(execution_arn)
         return record
+
+    async def _history(self, execution_arn: str) -> list[HistoryEvent]:
+        return [HistoryEvent.from_record(e.data) for e in await self.store.read(execution_arn)]
+
+    async def _replay(self, record: ExecutionRecord, events: Sequence[HistoryEvent]) -> Execution:
+        """The execution as its history makes it, to ask the engine about it."""
+        machine = await self.store.get_state_machine(
+            record.state_machine_name, record.state_machine_version
+        )
+        assert machine is not None
+        return Execution.from_history(
+            load_machine(machine.definition),
+            events,
+            execution_arn=record.execution_arn,
+            state_machine_arn=arns.state_machine_arn(record.state_machine_name),
+            name=record.name,
+        )
 
     async def _send(self, arn: str, kind: str, payload: dict[str, Any]) -> None:
         envelope = Envelope(kind=kind, execution_id=arn, payload=payload)
@@ -326,3 +420,12 @@ class StepStreamClient:
                     problem = f"sending the request failed: {type(exc).__name__}: {exc}"
                     log.info("%s of %s not sent (%s); sending it again", what, arn, problem)
             await asyncio.sleep(self.poll_seconds)
+
+
+def _redriven_with(events: Sequence[HistoryEvent], client_token: str) -> datetime | None:
+    """When the redrive with this client token happened, if one of `events` is it."""
+    for event in reversed(events):
+        details = event.details
+        if isinstance(details, ExecutionRedrivenDetails) and details.clientToken == client_token:
+            return event.timestamp
+    return None

@@ -13,3 +13,15 @@ class ApiError(Exception):
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.code, "message": self.message}
+
+
+class ExecutionDoesNotExist(ApiError):
+    def __init__(self, execution_arn: str) -> None:
+        super().__init__("ExecutionDoesNotExist", f"Execution Does Not Exist: '{execution_arn}'")
+
+
+class ExecutionNotRedrivable(ApiError):
+    """RedriveExecution refused: the message is AWS's ``redriveStatusReason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("ExecutionNotRedrivable", reason)

@@ -18,6 +18,9 @@ def execution_summary(record: ExecutionRecord) -> dict[str, Any]:
     }
     if record.stop_date is not None:
         summary["stopDate"] = record.stop_date.isoformat()
+    summary["redriveCount"] = record.redrive_count
+    if record.redrive_date is not None:
+        summary["redriveDate"] = record.redrive_date.isoformat()
     return summary
 
 
