@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +80,24 @@ COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict[str, Any]]], Cal
             (("--status",), {}),
             (("--max-results",), {"type": int, "default": 100}),
             (("--next-token",), {"help": "the nextToken of the previous page"}),
+            (("--redrive-filter",), {"choices": ("REDRIVEN", "NOT_REDRIVEN")}),
         ],
-        lambda c, a: c.list_executions(a.state_machine, a.status, a.max_results, a.next_token),
+        lambda c, a: c.list_executions(
+            a.state_machine, a.status, a.max_results, a.next_token, a.redrive_filter
+        ),
     ),
     "stop-execution": (
         "abort a running execution",
         [(("execution_arn",), {}), (("--error",), {}), (("--cause",), {})],
         lambda c, a: c.stop_execution(a.execution_arn, a.error, a.cause),
+    ),
+    "redrive-execution": (
+        "resume a failed, timed-out or aborted execution from where it stopped",
+        [
+            (("execution_arn",), {}),
+            (("--client-token",), {"help": "the same token again is the same redrive"}),
+        ],
+        lambda c, a: c.redrive_execution(a.execution_arn, a.client_token),
     ),
     "send-task-success": (
         "finish a waiting task with its output",
@@ -145,5 +157,12 @@ def invoke(call: Call, args: argparse.Namespace) -> int:
     except StackNotRunning as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2, default=_timestamp))
     return 0
+
+
+def _timestamp(value: Any) -> str:
+    """Dates print as the AWS CLI prints them, as ISO 8601 text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -12,6 +12,7 @@ from apps.cli import (
     demo_commands,
     engine_commands,
     orders_commands,
+    redrive_commands,
     review_commands,
     stack_commands,
 )
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine_commands.register(commands)
     stack_commands.register(commands)
     api_commands.register(commands)
+    redrive_commands.register(commands)
     demo_commands.register(commands)
     orders_commands.register(commands)
     review_commands.register(commands)

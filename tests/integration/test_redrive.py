@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import signal
-from datetime import datetime
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +19,7 @@ from stepstream.worker import CommandContext
 from tests.integration.harness import Ledger, System, client_for, running_system
 from tests.integration.test_orchestration import BINDINGS, PIPELINE
 from tests.integration.test_resilience import orchestrator_process
+from tests.review.support import advertise_stack, stepstream
 
 
 class Broken(Exception):
@@ -141,3 +146,85 @@ async def test_a_redrive_survives_the_orchestrator_being_killed_before_and_after
                 if process.poll() is None:
                     process.kill()
                     process.wait()
+
+
+async def test_the_command_line_redrives_one_execution_or_a_chosen_batch(
+    kafka: KafkaSettings,
+    store_url: str,
+    prefix: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = str(tmp_path)
+    failing = {1: Broken, 2: Broken, 3: Unplugged}  # by n: what its first add raises
+    attempts: Counter[int] = Counter()
+
+    async def double(command: CommandContext) -> Any:
+        return command.input["n"] * 2
+
+    async def add(command: CommandContext) -> Any:
+        n = command.input["b"]
+        attempts[n] += 1
+        if n in failing and attempts[n] == 1:
+            raise failing[n](f"first add of {n}")
+        return command.input["a"] + n
+
+    async with running_system(kafka, store_url, prefix) as system:
+        advertise_stack(tmp_path, kafka, store_url, prefix)
+        await system.register("Calc", PIPELINE, BINDINGS)
+        await system.add_worker("calc", {"double": double, "add": add})
+        before = datetime.now(UTC)
+        arns = {n: await system.start("Calc", f"c{n}", {"n": n}) for n in (1, 2, 3, 4)}
+        for arn in arns.values():
+            await system.finished(arn)
+
+        code, out, _ = await stepstream(capsys, "redrive-execution", arns[3], "--data-dir", folder)
+        assert code == 0
+        assert datetime.fromisoformat(json.loads(out)["redriveDate"]) >= before
+        assert (await system.finished(arns[3]))["status"] == "SUCCEEDED"
+
+        monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+        code, out, err = await stepstream(
+            capsys, "redrive-executions", "--state-machine", "Calc", "--error", "Broken",
+            "--data-dir", folder,
+        )  # fmt: skip
+        assert code == 0
+        assert "2 executions to redrive" in out and arns[1] in out and arns[2] in out
+        assert arns[3] not in out and "Redrive 2 executions? [y/N]" in err
+        assert {(await system.client.describe_execution(arns[n]))["status"] for n in (1, 2)} == {
+            "FAILED"
+        }
+
+        code, out, _ = await stepstream(
+            capsys, "redrive-executions", "--state-machine", "Calc", "--until",
+            before.isoformat(), "--data-dir", folder,
+        )  # fmt: skip
+        assert (code, out.splitlines()[0]) == (0, "0 executions to redrive")
+
+        code, out, _ = await stepstream(
+            capsys, "redrive-executions", "--state-machine", "Calc", "--status", "FAILED",
+            "--since", before.isoformat(), "--yes", "--json", "--data-dir", folder,
+        )  # fmt: skip
+        listing, report = _two_json_documents(out)
+        assert code == 0
+        assert listing["count"] == 2
+        assert sorted(r["executionArn"] for r in report) == sorted([arns[1], arns[2]])
+        assert all("redriveDate" in r for r in report)
+        for n in (1, 2):
+            assert (await system.finished(arns[n]))["redriveCount"] == 1
+
+        code, _, err = await stepstream(capsys, "redrive-execution", arns[4], "--data-dir", folder)
+        assert code == 1
+        assert json.loads(err)["error"] == "ExecutionNotRedrivable"
+
+
+class Unplugged(Exception):
+    pass
+
+
+def _two_json_documents(text: str) -> tuple[Any, Any]:
+    decoder = json.JSONDecoder()
+    first, end = decoder.raw_decode(text)
+    second, _ = decoder.raw_decode(text[end:].lstrip())
+    return first, second
