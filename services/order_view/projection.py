@@ -167,6 +167,9 @@ def _apply(row: OrderRow, event: HistoryEvent, review_state: str) -> OrderRow:
             changes["order_id"] = order_id
     elif event.type in _ENDINGS:
         changes.update(_ended(event))
+    elif event.type == "ExecutionRedriven":
+        # Redriven: it runs again from where it stopped, and has no outcome yet.
+        changes.update(status=OrderStatus.RUNNING, error=None, cause=None)
     elif isinstance(details, StateEnteredDetails) and not event.scope:
         changes["path"] = (*row.path, details.name)
         changes["current_state"] = details.name

@@ -92,6 +92,35 @@ def test_failed_orders_show_where_they_went_and_why(
     assert row.tracking_number is None and row.receipt_id is None
 
 
+def test_a_redriven_order_runs_again_and_its_old_failure_is_gone() -> None:
+    history = recorded("card-declined")
+    last = history.events[-1]
+    redriven = {
+        "id": last["id"] + 1,
+        "previousEventId": last["id"],
+        "timestamp": last["timestamp"],
+        "type": "ExecutionRedriven",
+        "details": {"redriveCount": 1},
+        "scope": "",
+    }
+    entered = {
+        **redriven,
+        "id": last["id"] + 2,
+        "previousEventId": last["id"] + 1,
+        "type": "FailStateEntered",
+        "details": {"name": "PaymentDeclined", "input": {}},
+    }
+    row = fold(recorded("card-declined"))
+    row = project(row, history.execution_arn, history.state_machine, read_events([redriven]))
+    assert row is not None and (row.status, row.error, row.cause) == (
+        OrderStatus.RUNNING,
+        None,
+        None,
+    )
+    row = project(row, history.execution_arn, history.state_machine, read_events([entered]))
+    assert row is not None and row.path == ("ChargePayment", "PaymentDeclined", "PaymentDeclined")
+
+
 def test_an_order_waiting_for_review_says_what_went_wrong() -> None:
     row = fold(recorded("review-waiting"))
     assert row.status is OrderStatus.WAITING_REVIEW
