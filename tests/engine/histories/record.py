@@ -82,6 +82,32 @@ def timed_out(local: LocalRunner, inbox: Inbox) -> None:
     local.run_until_idle()
 
 
+def redriven_twice(local: LocalRunner, inbox: Inbox) -> None:
+    """Items 1 and 2 are approved, item 3 rejected (the Map fails, item 4 is aborted);
+    after a redrive item 3 is approved and item 4 rejected; after a second, item 4 is
+    approved."""
+    local.settle()
+    first = list(inbox.tokens[:3])
+    for token, verdict in zip(first, ("ok", "ok", "no"), strict=True):
+        _answer(local, token, verdict)
+    local.redrive("first")
+    local.settle()
+    third, fourth = inbox.tokens[-2:]
+    _answer(local, third, "ok")
+    _answer(local, fourth, "no")
+    local.redrive("second")
+    local.settle()
+    _answer(local, inbox.tokens[-1], "ok")
+
+
+def _answer(local: LocalRunner, token: str, verdict: str) -> None:
+    if verdict == "ok":
+        local.send_task_success(token, {"ok": True})
+    else:
+        local.send_task_failure(token, "Rejected", "not this one")
+    local.settle()
+
+
 SCENARIOS: dict[str, tuple[Any, Any, Callable[[LocalRunner, Inbox], None], dict[str, Any]]] = {
     "tutorial-429-retries-waits-and-succeeds": (
         json.loads((EXAMPLE / "MyAPIStateMachine.asl.json").read_text()),
@@ -146,6 +172,40 @@ SCENARIOS: dict[str, tuple[Any, Any, Callable[[LocalRunner, Inbox], None], dict[
         {},
         stopped,
         {"status": "ABORTED", "error": "Operator"},
+    ),
+    "parallel-with-a-map-redriven-twice": (
+        {
+            "StartAt": "Both",
+            "States": {
+                "Both": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {"StartAt": "Note", "States": {"Note": {"Type": "Pass", "End": True}}},
+                        {
+                            "StartAt": "Each",
+                            "States": {
+                                "Each": {
+                                    "Type": "Map",
+                                    "MaxConcurrency": 3,
+                                    "ItemProcessor": {
+                                        "StartAt": "Ask",
+                                        "States": {"Ask": callback(End=True)},
+                                    },
+                                    "End": True,
+                                }
+                            },
+                        },
+                    ],
+                    "End": True,
+                }
+            },
+        },
+        [1, 2, 3, 4],
+        redriven_twice,
+        {
+            "status": "SUCCEEDED",
+            "output": [[1, 2, 3, 4], [{"ok": True}, {"ok": True}, {"ok": True}, {"ok": True}]],
+        },
     ),
     "execution-timed-out": (
         {"TimeoutSeconds": 45, "StartAt": "Review", "States": {"Review": callback(End=True)}},
