@@ -334,6 +334,33 @@ def test_only_the_failed_and_aborted_iterations_of_a_map_run_again() -> None:
     assert 0 not in restarted and 1 not in restarted
 
 
+def test_a_map_aborted_midway_resumes_its_open_iterations_and_starts_the_rest() -> None:
+    inbox = Inbox()
+    processor = {"StartAt": "Ask", "States": {"Ask": callback_task(End=True)}}
+    definition = machine(
+        {"Each": {"Type": "Map", "ItemProcessor": processor, "MaxConcurrency": 2, "End": True}}
+    )
+    local = replaying(definition, {"publish": inbox})
+    local.run(["a", "b", "c", "d"])
+    local.send_task_success(inbox.token_for("a"), "A")
+    local.settle()  # "c" took the freed slot
+    local.stop()
+    asked = len(inbox.received)
+
+    local.redrive()
+    local.settle()
+
+    reasked = [message["input"] for message in inbox.received[asked:]]
+    assert reasked == ["b", "c"]  # the open ones again; "a" keeps its answer; "d" waits
+    local.send_task_success(inbox.received[asked]["token"], "B")
+    local.settle()  # "d" takes the freed slot
+    tokens = {message["input"]: message["token"] for message in inbox.received[asked:]}
+    assert set(tokens) == {"b", "c", "d"}
+    local.send_task_success(tokens["c"], "C")
+    local.send_task_success(tokens["d"], "D")
+    assert (local.execution.status, local.execution.output) == ("SUCCEEDED", ["A", "B", "C", "D"])
+
+
 def test_a_map_that_tolerated_failures_and_succeeded_has_nothing_left_over() -> None:
     local = replaying(items_machine(ToleratedFailureCount=1), {"handle": Flaky({1: 1})})
     local.run([0, 1, 2])
