@@ -43,6 +43,34 @@ async def test_a_schema_from_a_newer_store_is_refused(postgres_url: str, schema:
         await PostgresStore(postgres_url, schema=schema).open()
 
 
+async def test_a_version_1_schema_gains_the_redrive_columns(postgres_url: str, schema: str) -> None:
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        await conn.execute(f'CREATE TABLE "{schema}".schema_version (version integer NOT NULL)')
+        await conn.execute(f'INSERT INTO "{schema}".schema_version VALUES (1)')
+        await conn.execute(
+            f'CREATE TABLE "{schema}".executions (execution_arn text PRIMARY KEY, '
+            "stream_id text NOT NULL, state_machine_name text NOT NULL, "
+            "state_machine_version integer NOT NULL, name text NOT NULL, status text NOT NULL, "
+            "input text NOT NULL, output text, error text, cause text, "
+            "start_date timestamptz NOT NULL, stop_date timestamptz, "
+            "CONSTRAINT executions_machine_name_key UNIQUE (state_machine_name, name))"
+        )
+        await conn.execute(
+            f"INSERT INTO \"{schema}\".executions VALUES ('arn:x', 's1', 'M', 1, 'x', 'FAILED', "
+            "'{}', NULL, 'E', NULL, now(), now())"
+        )
+        async with PostgresStore(postgres_url, schema=schema) as store:
+            old = await store.get_execution("arn:x")
+            assert old is not None and (old.redrive_count, old.redrive_date) == (0, None)
+            assert [r.name for r in await store.list_executions(redriven=False)] == ["x"]
+        version = await conn.fetchval(f'SELECT max(version) FROM "{schema}".schema_version')
+        assert version == 2
+    finally:
+        await conn.close()
+
+
 async def test_the_tables_live_in_the_named_schema(postgres_url: str, schema: str) -> None:
     async with PostgresStore(postgres_url, schema=schema):
         pass
