@@ -289,9 +289,8 @@ class StepStreamClient:
             if now is None or now.redrive_count <= record.redrive_count:
                 return None
             # Redriven: by this request, or meanwhile by another one.
-            later = [HistoryEvent.from_record(e.data) for e in await self.store.read(
-                execution_arn, after_version=seen
-            )]  # fmt: skip
+            stored = await self.store.read(execution_arn, after_version=seen)
+            later = [HistoryEvent.from_record(e.data) for e in stored]
             return (_redriven_with(later, token),)
 
         (date,) = await self._send_until_shown(
