@@ -90,6 +90,7 @@ def _status(args: argparse.Namespace) -> int:
             "state": p.state,
             "restarts": p.restarts,
             "healthy": p.state == "running" and pid_alive(p.pid),
+            "health": stack.health.get(p.name),
         }
         for p in stack.processes.values()
     ]

@@ -57,7 +57,7 @@ STATE_MACHINES = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -71,7 +71,7 @@ def simulator_urls(data_dir: Path) -> dict[str, str]:
         urls: dict[str, str] = json.loads(path.read_text())
         return urls
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    urls = {name: f"http://127.0.0.1:{_free_port()}" for name in ("carrier", "stripe")}
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in ("carrier", "stripe")}
     # Written before the stack makes its files private: private from the start.
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         file.write(json.dumps(urls))

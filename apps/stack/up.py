@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from apps.stack.processes import free_port
 from apps.stack.supervisor import PRIVATE_UMASK, ProcessSpec, Supervisor
 from stepstream.api.stack_file import STACK_FILE, ProcessStatus, StackFile, write_stack
 from stepstream.bindings import InvalidBindings, dumps, load_bindings
@@ -80,7 +81,8 @@ def process_specs(
 
     def spec(name: str, module: str) -> ProcessSpec:
         secrets = {k: environ[k] for k in options.secrets.get(name, ()) if k in environ}
-        return ProcessSpec(name, [sys.executable, "-m", module], {**env, **secrets})
+        own = {} if name in options.broker_free else {"STEPSTREAM_HEALTH_PORT": str(free_port())}
+        return ProcessSpec(name, [sys.executable, "-m", module], {**env, **secrets, **own})
 
     orchestrator = spec("orchestrator", "services.orchestrator")
     if options.state_machines:
@@ -90,6 +92,15 @@ def process_specs(
         }
         orchestrator = ProcessSpec(orchestrator.name, orchestrator.argv, env_with_machines)
     return [orchestrator] + [spec(name, module) for name, module in options.services]
+
+
+def health_urls(specs: Sequence[ProcessSpec]) -> dict[str, str]:
+    """Where each process serves /healthz and /metrics (its port is fixed in its spec)."""
+    return {
+        spec.name: f"http://127.0.0.1:{spec.env['STEPSTREAM_HEALTH_PORT']}"
+        for spec in specs
+        if "STEPSTREAM_HEALTH_PORT" in spec.env
+    }
 
 
 def register(name: str, definition: str, bindings: str) -> None:
@@ -175,6 +186,7 @@ class Stack:
             register(name, definition.read_text(), bindings.read_text())
         async with open_reader(self.options.resolved_store_url):
             pass  # creates the schema once, before the processes race to
+        specs = process_specs(self.options, self.broker.bootstrap_servers)
         self._stack = StackFile(
             supervisor_pid=os.getpid(),
             bootstrap_servers=self.broker.bootstrap_servers,
@@ -182,9 +194,10 @@ class Stack:
             topic_prefix=self.options.topic_prefix,
             started_at=datetime.now(UTC),
             urls=dict(self.options.urls),
+            health=health_urls(specs),
         )
         self.supervisor = Supervisor(
-            process_specs(self.options, self.broker.bootstrap_servers),
+            specs,
             on_change=self._record,
             log_dir=self.options.data_dir / "logs" if self.options.log_to_files else None,
         )

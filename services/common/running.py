@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,6 +17,8 @@ from services.common.inputs import describe
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.consumer import consume
 from stepstream.messaging.dead_letter import Handler
+from stepstream.observability.process import observed, setup_logging
+from stepstream.observability.settings import ObservabilitySettings
 from stepstream.worker import Worker
 
 S = TypeVar("S", bound=BaseSettings)
@@ -52,11 +53,9 @@ def run_service(
     name: str, load: Callable[[], S], serve: Callable[[S, asyncio.Event], Awaitable[None]]
 ) -> int:
     """Load the settings, serve until SIGINT or SIGTERM, and return the exit status."""
-    logging.basicConfig(
-        level=os.environ.get("STEPSTREAM_LOG_LEVEL", "INFO").upper(),
-        format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s",
-    )
     try:
+        observability = ObservabilitySettings()
+        setup_logging(name, observability)
         settings = load()
     except ValidationError as exc:
         print(f"{name}: bad setting: {describe(exc)}", file=sys.stderr)
@@ -65,7 +64,7 @@ def run_service(
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve_until_signalled(name, settings, serve))
+        asyncio.run(_serve_until_signalled(name, settings, serve, observability))
     except ConfigurationError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
@@ -73,7 +72,10 @@ def run_service(
 
 
 async def _serve_until_signalled(
-    name: str, settings: S, serve: Callable[[S, asyncio.Event], Awaitable[None]]
+    name: str,
+    settings: S,
+    serve: Callable[[S, asyncio.Event], Awaitable[None]],
+    observability: ObservabilitySettings,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,7 +83,8 @@ async def _serve_until_signalled(
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     log.info("%s starting", name)
-    await serve(settings, stop)
+    async with observed(name, observability):
+        await serve(settings, stop)
     log.info("%s stopped", name)
 
 

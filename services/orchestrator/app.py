@@ -25,6 +25,9 @@ from stepstream.bindings import Bindings, InvalidBindings, binding_topics, dumps
 from stepstream.broker.admin import DEFAULT_PARTITIONS, BrokerError, TopicSpec, ensure_topics
 from stepstream.messaging.kafka import KafkaBus, KafkaSettings
 from stepstream.messaging.topics import Topics
+from stepstream.observability.health import PROCESS_CHECKS
+from stepstream.observability.process import observed, setup_logging
+from stepstream.observability.settings import ObservabilitySettings
 from stepstream.registration import check_state_machine
 from stepstream.store.base import ExecutionStore
 from stepstream.store.factory import open_store
@@ -167,6 +170,11 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
     except BaseException:
         await store.close()
         raise
+
+    async def store_answers() -> None:
+        await store.list_state_machines()
+
+    unregister_store = PROCESS_CHECKS.register("store", store_answers)
     clock = SystemClock()
     specs = await topic_specs(store, topics, settings.partitions)
     await ensure_topics(kafka.bootstrap_servers, specs)
@@ -245,20 +253,21 @@ async def serve(settings: OrchestratorSettings, kafka: KafkaSettings, stop: asyn
                 await task
         await subscriber.stop()
         await publisher.stop()
+        unregister_store()
         await store.close()
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s orchestrator %(levelname)s %(message)s"
-    )
+    observability = ObservabilitySettings()
+    setup_logging("orchestrator", observability)
     stop = asyncio.Event()
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await serve(OrchestratorSettings(), KafkaSettings(), stop)
+        async with observed("orchestrator", observability):
+            await serve(OrchestratorSettings(), KafkaSettings(), stop)
 
     try:
         asyncio.run(run())

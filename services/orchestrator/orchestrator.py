@@ -60,6 +60,8 @@ from stepstream.messaging.requests import (
     TimerDue,
 )
 from stepstream.messaging.topics import Topics
+from stepstream.observability import metrics, tracing
+from stepstream.observability.logs import log_context
 from stepstream.registration import check_state_machine
 from stepstream.store.base import ExecutionStore
 from stepstream.store.errors import ConcurrencyError, DuplicateExecutionName
@@ -122,7 +124,11 @@ class Orchestrator:
     async def handle_envelope(self, envelope: Envelope, _record: object = None) -> None:
         """Handle one request or task reply; a message that makes no sense is dead-lettered."""
         try:
-            await self._dispatch(envelope)
+            with (
+                log_context(execution_arn=envelope.execution_id, command_id=envelope.command_id),
+                tracing.span(f"orchestrator {envelope.kind}", parent=envelope.trace),
+            ):
+                await self._dispatch(envelope)
         except ValidationError as exc:
             raise PoisonMessage(
                 f"invalid {envelope.kind} payload: {exc.errors()[0]['msg']}"
@@ -317,6 +323,7 @@ class Orchestrator:
             self.repository.forget(arn)
             raise
         self.repository.remember(loaded)
+        metrics.record_history(loaded.machine.name, decision.events)
         self._hand_to_relay(appended)
         for answer in writes.immediate:
             version = execution.version

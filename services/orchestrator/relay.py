@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from stepstream.messaging.bus import MessagesRejected, Outgoing, Publisher, Record
 from stepstream.messaging.dead_letter import send_to_dead_letter
+from stepstream.observability import metrics
 from stepstream.store.base import Outbox
 from stepstream.store.prepare import utc_now
 from stepstream.store.records import PendingMessage
@@ -99,6 +100,8 @@ class OutboxRelay:
         cutoff = self.clock() - self.grace
         catch_up = self._catch_up_to or 0
         pending = await self.store.pending_outbox(self.batch_size)
+        # The store's unpublished rows (up to a page), whichever replica wrote them.
+        metrics.OUTBOX_DEPTH.set(len(pending))
         due = [
             p
             for p in pending
@@ -127,6 +130,7 @@ class OutboxRelay:
                 await self._set_aside(rows[index], reason)
         await self.store.mark_published([p.id for p in rows])
         self.published += len(rows)
+        metrics.OUTBOX_PUBLISHED.inc(len(rows))
 
     async def _set_aside(self, row: PendingMessage, reason: str) -> None:
         assert self.dead_letter_topic is not None

@@ -14,6 +14,7 @@ import logging
 from datetime import UTC, datetime
 
 from services.common.running import consume_until, run_service
+from services.review_desk import repository
 from services.review_desk.desk import ReviewDesk
 from services.review_desk.intake import TicketIntake
 from services.review_desk.reconcile import reconcile
@@ -25,11 +26,14 @@ from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.kafka import KafkaBus
 from stepstream.messaging.topics import Topics
+from stepstream.observability import metrics
 from stepstream.sql.database import Database, open_database
 
 log = logging.getLogger(__name__)
 
 NAME = "review-desk"
+# How often the backlog gauges are refreshed; Prometheus scrapes every 15 s or so.
+BACKLOG_SECONDS = 5.0
 
 
 async def open_tickets(settings: ReviewDeskSettings) -> Database:
@@ -51,6 +55,7 @@ async def serve(
     database = await open_tickets(settings)
     redelivery = asyncio.create_task(redeliver_periodically(settings, database))
     reconciliation = asyncio.create_task(reconcile_periodically(settings, topics, database))
+    measuring = asyncio.create_task(measure_backlog_periodically(database))
     try:
         log.info("review desk taking tickets from %s", topics.human_review())
         await consume_until(
@@ -63,11 +68,28 @@ async def serve(
             stop=stop,
         )
     finally:
-        for task in (redelivery, reconciliation):
+        for task in (redelivery, reconciliation, measuring):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await database.close()
+
+
+async def measure_backlog(database: Database, now: datetime) -> None:
+    """Set the review backlog gauges from the ticket table."""
+    async with database.transaction() as tx:
+        waiting, oldest = await repository.backlog(tx)
+    metrics.REVIEW_BACKLOG.set(waiting)
+    metrics.REVIEW_OLDEST_AGE.set(0 if oldest is None else (now - oldest).total_seconds())
+
+
+async def measure_backlog_periodically(database: Database) -> None:
+    while True:
+        try:
+            await measure_backlog(database, datetime.now(UTC))
+        except Exception as exc:  # a busy database: the gauges keep their last values
+            log.warning("could not measure the review backlog: %s", exc)
+        await asyncio.sleep(BACKLOG_SECONDS)
 
 
 async def redeliver_periodically(settings: ReviewDeskSettings, database: Database) -> None:

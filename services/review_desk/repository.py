@@ -83,6 +83,17 @@ async def list_tickets(tx: Transaction, *, include_closed: bool, limit: int = 10
     return [_ticket(row) for row in rows]
 
 
+async def backlog(tx: Transaction) -> tuple[int, datetime | None]:
+    """How many tickets wait for a decision, and when the oldest of them was opened."""
+    row = await tx.fetch_one(
+        "SELECT COUNT(*) AS waiting, MIN(opened_at) AS oldest FROM review_tickets "
+        "WHERE status = 'open'"
+    )
+    if row is None or not row["waiting"]:
+        return 0, None
+    return int(row["waiting"]), datetime.fromisoformat(row["oldest"])
+
+
 async def claim(
     tx: Transaction,
     ticket_id: str,

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from apps.cli.review_commands import open_desk
 from apps.cli.stack_commands import stack_options
@@ -34,6 +36,8 @@ class Run:
     balances_after_review: Balances
     failed_by_operator: Outcome
     balances_after_failing: Balances
+    # Process name -> (/healthz status and body, /metrics text), read at the end.
+    observed: dict[str, tuple[int, dict[str, Any], str]]
 
 
 async def _decide(folder: Path, scenario: Scenario, waiting: Outcome, decision: str) -> Outcome:
@@ -52,7 +56,7 @@ async def _decide(folder: Path, scenario: Scenario, waiting: Outcome, decision: 
 
 
 async def _run(folder: Path) -> Run:
-    async with Stack(stack_options(folder, log_to_files=True)):
+    async with Stack(stack_options(folder, log_to_files=True)) as stack:
         urls = simulator_urls(folder)
 
         async def books(outcomes: list[Outcome]) -> Balances:
@@ -75,6 +79,8 @@ async def _run(folder: Path) -> Run:
             after_failing = await books([*outcomes[:-1], reviewed, failed])
             ledger = await StandInAdmin(urls["stripe"]).ledger()
             shipments = await carrier.shipments(urls["carrier"])
+            assert stack._stack is not None
+            observed = await _observe(stack._stack.health)
     return Run(
         {o.label: o for o in outcomes},
         balances,
@@ -84,7 +90,27 @@ async def _run(folder: Path) -> Run:
         after,
         failed,
         after_failing,
+        observed,
     )
+
+
+async def _observe(health: dict[str, str]) -> dict[str, tuple[int, dict[str, Any], str]]:
+    """Every process's /healthz and /metrics, once all are healthy (or 30 s have passed)."""
+    async with aiohttp.ClientSession() as http:
+
+        async def read(url: str) -> tuple[int, dict[str, Any], str]:
+            async with http.get(f"{url}/healthz") as answer:
+                status, body = answer.status, await answer.json()
+            async with http.get(f"{url}/metrics") as answer:
+                return status, body, await answer.text()
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            seen = {name: await read(url) for name, url in health.items()}
+            healthy = all(status == 200 for status, _, _ in seen.values())
+            if healthy or asyncio.get_running_loop().time() > deadline:
+                return seen
+            await asyncio.sleep(0.5)
 
 
 async def _eventually(probe: Any, timeout: float = 30.0) -> Any:
@@ -231,3 +257,69 @@ def test_money_stock_and_shipments_add_up_and_nothing_is_charged_twice(
         "no failed order keeps a booking": True,
     }
     assert balances.captured > balances.refunded > 0
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of Prometheus text, 0 when absent."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def test_every_process_is_healthy_connected_joined_and_answering_its_database(run: Run) -> None:
+    assert set(run.observed) == {
+        "orchestrator",
+        "charge-payment",
+        "reserve-stock",
+        "book-shipment",
+        "emit-receipt",
+        "review-desk",
+        "order-view",
+    }
+    for name, (status, body, _) in run.observed.items():
+        assert status == 200, f"{name}: {body}"
+        checks = body["checks"]
+        assert checks.get("kafka") == "ok", f"{name}: {checks}"
+        assert any(c.startswith("consumer group ") for c in checks), f"{name}: {checks}"
+        assert any(c.startswith(("database ", "store")) for c in checks), f"{name}: {checks}"
+        assert all(result == "ok" for result in checks.values()), f"{name}: {checks}"
+
+
+def test_metrics_count_orders_by_outcome_transitions_retries_and_compensations(run: Run) -> None:
+    text = run.observed["orchestrator"][2]
+    machine = {"state_machine": "Fulfilment"}
+    started = _sample(text, "stepstream_executions_started_total", **machine)
+    assert started == len(run.outcomes) + 1  # and the order an operator failed
+    ended = {
+        outcome: _sample(text, "stepstream_executions_ended_total", outcome=outcome, **machine)
+        for outcome in ("SUCCEEDED", "FAILED")
+    }
+    statuses = [o.status for o in (*run.outcomes.values(), run.failed_by_operator)]
+    statuses[list(run.outcomes).index(run.reviewed.label)] = run.reviewed.status
+    assert ended == {s: float(statuses.count(s)) for s in ("SUCCEEDED", "FAILED")}
+    assert _sample(text, "stepstream_state_transitions_total", state_type="Task", **machine) > 0
+    retried = run.outcomes["carrier errors, retried to success"]
+    assert retried.status == "SUCCEEDED"
+    assert (
+        sum(
+            _sample(text, "stepstream_task_retries_total", error=error, **machine)
+            for error in ("CarrierRateLimited", "CarrierUnavailable", "CarrierTimeout")
+        )
+        > 0
+    )
+    assert _sample(text, "stepstream_compensations_total", error="ShipmentRejected", **machine) >= 1
+    assert _sample(text, "stepstream_outbox_published_total") > 0
+
+
+def test_services_report_task_latency_by_resource_and_throughput(run: Run) -> None:
+    text = run.observed["charge-payment"][2]
+    charges = _sample(
+        text, "stepstream_task_seconds_count", resource="charge-payment", outcome="succeeded"
+    )
+    assert charges >= 1
+    assert _sample(text, "stepstream_records_handled_total") >= charges
+    review = run.observed["review-desk"][2]
+    assert "stepstream_review_backlog" in review
+    assert "stepstream_consumer_lag{" in run.observed["orchestrator"][2]

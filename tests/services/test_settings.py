@@ -81,6 +81,15 @@ def test_initial_stock_is_json_of_sku_to_units(monkeypatch: pytest.MonkeyPatch) 
     assert ReserveStockSettings().initial_stock == {"MUG": 10, "HAT": 0}
 
 
+def test_without_initial_stock_the_catalogue_stock_is_there_and_empty_json_means_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STEPSTREAM_INITIAL_STOCK", raising=False)
+    assert ReserveStockSettings().initial_stock == {"MUG": 100, "TEE": 100, "POSTER": 50, "RARE": 1}
+    monkeypatch.setenv("STEPSTREAM_INITIAL_STOCK", "{}")
+    assert ReserveStockSettings().initial_stock == {}
+
+
 @pytest.mark.parametrize("bad", ['{"MUG": -1}', '{"MUG": "many"}', '["MUG"]', '{"": 3}'])
 def test_initial_stock_that_is_not_units_per_sku_is_refused(
     monkeypatch: pytest.MonkeyPatch, bad: str

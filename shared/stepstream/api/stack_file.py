@@ -34,6 +34,8 @@ class StackFile(BaseModel):
     started_at: datetime
     processes: dict[str, ProcessStatus] = Field(default_factory=dict)
     urls: dict[str, str] = Field(default_factory=dict)
+    # Process name -> the address of its /healthz and /metrics.
+    health: dict[str, str] = Field(default_factory=dict)
 
 
 def data_dir(given: str | None) -> Path:

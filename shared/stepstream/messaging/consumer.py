@@ -28,6 +28,7 @@ from stepstream.messaging.bus import CommitFailed, Publisher, Record, Subscriber
 from stepstream.messaging.dead_letter import Handler, handle_record
 from stepstream.messaging.envelope import DEFAULT_MAX_BYTES
 from stepstream.messaging.offsets import OffsetTracker, Ticket
+from stepstream.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Consumer:
         self._committing: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._failure: BaseException | None = None
+        self._handled = metrics.RECORDS_HANDLED.labels(consumer_group or name)
 
     @property
     def in_flight(self) -> int:
@@ -217,6 +219,7 @@ class Consumer:
             consumer_group=self.consumer_group,
         )
         self._tracker.finish(ticket)
+        self._handled.inc()
         committable = self._tracker.take_commit(ticket)
         if committable is not None:
             self._to_commit[(committable.topic, committable.partition)] = committable

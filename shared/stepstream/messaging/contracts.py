@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stepstream.asl.retry_after import MAX_RETRY_AFTER_SECONDS
 from stepstream.messaging.envelope import Envelope, MalformedMessage, describe_validation_error
+from stepstream.observability import tracing
 
 
 class _Payload(BaseModel):
@@ -115,6 +116,7 @@ def command_envelope(
         idempotency_key=idempotency_key,
         attempt=attempt,
         payload=command.model_dump(mode="json"),
+        trace=tracing.inject(),
     )
 
 
@@ -152,6 +154,7 @@ def reply_envelope(reply: TaskReply, *, to: Envelope) -> Envelope:
         idempotency_key=to.idempotency_key,
         attempt=to.attempt,
         payload=payload,
+        trace=tracing.inject(),
     )
 
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from stepstream.messaging.bus import Headers, Publisher, Record
 from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope, MalformedMessage, decode
 from stepstream.messaging.patience import until_published
+from stepstream.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ async def send_to_dead_letter(
     log.warning(
         "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
     )
+    metrics.DEAD_LETTERS.labels(record.topic).inc()
     key, value, headers = _bounded(record)
     headers += [
         (REASON, _clip(reason.encode(), MAX_REASON_BYTES)),

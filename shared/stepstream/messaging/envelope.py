@@ -61,6 +61,8 @@ class Envelope(BaseModel):
     attempt: int = Field(default=1, ge=0)
     created_at: datetime = Field(default_factory=_now)
     payload: dict[str, Any] = Field(default_factory=dict)
+    # W3C trace context (traceparent, tracestate) of the span that sent it, when traced.
+    trace: dict[str, str] | None = None
 
     @field_validator("created_at")
     @classmethod

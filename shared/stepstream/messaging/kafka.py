@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
@@ -43,6 +43,8 @@ from stepstream.messaging.bus import (
 )
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.kafka_loss import lost_partitions
+from stepstream.observability import metrics
+from stepstream.observability.health import PROCESS_CHECKS, Unhealthy
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ class KafkaPublisher:
     def __init__(self, *, settings: KafkaSettings) -> None:
         self._settings = settings
         self._producer: Any = None
+        self._unregister: Callable[[], None] = lambda: None
 
     async def start(self) -> None:
         s = self._settings
@@ -125,11 +128,21 @@ class KafkaPublisher:
         )
         await _start_or_close(producer)
         self._producer = producer
+        self._unregister = PROCESS_CHECKS.register("kafka", self.ping, owner=self)
 
     async def stop(self) -> None:
+        self._unregister()
         producer, self._producer = self._producer, None
         if producer is not None:
             await producer.stop()
+
+    async def ping(self) -> None:
+        """Fetch the cluster's metadata now; raises ``Unhealthy`` if no broker answers."""
+        try:
+            await self._running().client.fetch_all_metadata()
+        except (KafkaError, OSError) as exc:
+            where = self._settings.bootstrap_servers
+            raise Unhealthy(f"no broker of {where} answers: {exc}") from exc
 
     async def __aenter__(self) -> KafkaPublisher:
         await self.start()
@@ -212,10 +225,19 @@ class KafkaSubscriber:
         self._read_up_to: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._rewind: set[str] = set()
+        self._unregister: Callable[[], None] = lambda: None
         self.broker_losses = 0
+
+    @property
+    def group_id(self) -> str:
+        return self._group_id
 
     async def start(self) -> None:
         self._consumer = await self._new_consumer()
+        self._unregister = PROCESS_CHECKS.register(
+            f"consumer group {self._group_id}", self.check_joined, owner=self
+        )
+        metrics.watch_lag(self)
         if self._settings.broker_check_seconds is not None:
             self._watch = asyncio.create_task(
                 self._watch_broker(self._settings.broker_check_seconds)
@@ -242,6 +264,8 @@ class KafkaSubscriber:
         return consumer
 
     async def stop(self) -> None:
+        self._unregister()
+        metrics.unwatch_lag(self)
         watch, self._watch = self._watch, None
         if watch is not None:
             watch.cancel()
@@ -320,6 +344,32 @@ class KafkaSubscriber:
         old, self._consumer = self._consumer, await self._new_consumer()
         with contextlib.suppress(KafkaError):
             await old.stop()
+
+    async def check_joined(self) -> None:
+        """Raises ``Unhealthy`` unless this member has a coordinator and an assignment."""
+        consumer = self._consumer
+        if consumer is None:
+            raise Unhealthy("stopped")
+        coordinator = getattr(consumer, "_coordinator", None)
+        if coordinator is None or coordinator.coordinator_id is None:
+            raise Unhealthy("no group coordinator found")
+        subscription = consumer._subscription.subscription
+        if subscription is None or subscription.assignment is None:
+            raise Unhealthy("joining the group")
+
+    def lag(self) -> Mapping[tuple[str, int], int]:
+        """Records between this member's position and each assigned partition's end."""
+        consumer = self._consumer
+        subscription = None if consumer is None else consumer._subscription.subscription
+        if subscription is None or subscription.assignment is None:
+            return {}
+        lags = {}
+        for tp in subscription.assignment.tps:
+            state = subscription.assignment.state_value(tp)
+            end = consumer.highwater(tp)
+            if end is not None and state is not None and state.has_valid_position:
+                lags[(tp.topic, tp.partition)] = max(0, end - state.position)
+        return lags
 
     def owns_key(self, topic: str, key: bytes) -> bool:
         consumer = self._consumer

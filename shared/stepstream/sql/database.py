@@ -18,10 +18,13 @@ database URLs:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from stepstream.observability.health import PROCESS_CHECKS, Unhealthy
 
 Row = dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
@@ -108,7 +111,22 @@ async def open_database(url: str, *, default_schema: str, ddl: Sequence[str]) ->
     """The database ``url`` names, opened and with its tables created."""
     database = database_from_url(url, default_schema=default_schema)
     await database.open(ddl)
+    PROCESS_CHECKS.register(f"database {default_schema}", _Ping(database), owner=database)
     return database
+
+
+class _Ping:
+    """A database's health check, holding it weakly: a closed database's check goes."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = weakref.ref(database)
+
+    async def __call__(self) -> None:
+        database = self._database()
+        if database is None:
+            raise Unhealthy("closed")
+        async with database.transaction() as tx:
+            await tx.fetch_one("SELECT 1 AS ok")
 
 
 def sqlite_url(url: str) -> tuple[str, dict[str, str]]:

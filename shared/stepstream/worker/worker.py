@@ -13,9 +13,11 @@ handlers answer again without redoing them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from opentelemetry.trace import SpanKind
 from pydantic_core import PydanticSerializationError
 
 from stepstream.asl import errors
@@ -32,6 +34,8 @@ from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope, MalformedMessage, MessageTooLarge, encode
 from stepstream.messaging.patience import until_published
 from stepstream.messaging.topics import Topics
+from stepstream.observability import metrics, tracing
+from stepstream.observability.logs import log_context
 from stepstream.worker.context import CommandContext
 from stepstream.worker.execution import CommandHandler, execute, unknown_command_reply
 from stepstream.worker.settings import WorkerSettings
@@ -147,14 +151,27 @@ class Worker:
 
         context = CommandContext(envelope, command, heartbeat)
         handler = self._handlers.get(command.command)
-        reply: TaskReply | None
-        if handler is None:
-            reply = unknown_command_reply(command.command, list(self._handlers))
-        else:
-            every = command.heartbeat_seconds / 2 if command.heartbeat_seconds else None
-            reply = await execute(handler, context, heartbeat_every=every)
-        if reply is not None:
-            await self._reply(envelope, reply)
+        with (
+            log_context(
+                execution_arn=envelope.execution_id,
+                command_id=envelope.command_id,
+                resource=command.command,
+            ),
+            tracing.span(f"task {command.command}", parent=envelope.trace, kind=SpanKind.CONSUMER),
+        ):
+            reply: TaskReply | None
+            if handler is None:
+                reply = unknown_command_reply(command.command, list(self._handlers))
+            else:
+                every = command.heartbeat_seconds / 2 if command.heartbeat_seconds else None
+                started = time.monotonic()
+                reply = await execute(handler, context, heartbeat_every=every)
+                outcome = "timed_out" if reply is None else reply.KIND.removeprefix("task.")
+                metrics.TASK_SECONDS.labels(command.command, outcome).observe(
+                    time.monotonic() - started
+                )
+            if reply is not None:
+                await self._reply(envelope, reply)
 
     async def _reply(self, command: Envelope, reply: TaskReply) -> None:
         assert self._publisher is not None
