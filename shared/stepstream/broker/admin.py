@@ -12,6 +12,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-
 from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped]
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 
+from stepstream.broker.connection import KafkaConnection
+
 _TOPIC_ALREADY_EXISTS = 36
 
 # The largest record stepstream sends (an envelope of up to 1 MiB, its key and headers).
@@ -39,7 +41,8 @@ class TopicSpec:
 
     name: str
     partitions: int = DEFAULT_PARTITIONS
-    replication_factor: int = 1
+    # None: the deployment's (STEPSTREAM_KAFKA_REPLICATION_FACTOR).
+    replication_factor: int | None = None
     configs: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -49,27 +52,38 @@ class TopicSpec:
             )
         if self.partitions < 1:
             raise ValueError(f"topic {self.name!r}: partitions must be at least 1")
-        if self.replication_factor < 1:
+        if self.replication_factor is not None and self.replication_factor < 1:
             raise ValueError(f"topic {self.name!r}: replication_factor must be at least 1")
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Sequence[TopicSpec], *, request_timeout_ms: int = 10000
+    bootstrap: str,
+    topics: Sequence[TopicSpec],
+    *,
+    request_timeout_ms: int = 10000,
+    connection: KafkaConnection | None = None,
 ) -> list[str]:
     """Create those of ``topics`` that do not exist yet; return the names created.
 
-    Existing topics are left as they are, whatever their partition count, so calling this
-    again, or from several processes at once, is harmless.
+    Existing topics are left as they are, whatever their partition count, replication or
+    configs (an operator may have tuned them), so calling this again, or from several
+    processes at once, is harmless. ``connection`` defaults to the deployment's
+    (``STEPSTREAM_KAFKA_*``): its TLS and SASL settings and its replication factor.
     """
+    connection = connection or KafkaConnection()
     wanted = {spec.name: spec for spec in topics}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=request_timeout_ms)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=request_timeout_ms,
+        **connection.client_options(),
+    )
     try:
         await admin.start()
         existing = set(await admin.list_topics())
         missing = [spec for name, spec in wanted.items() if name not in existing]
         if not missing:
             return []
-        response = await admin.create_topics([_new_topic(spec) for spec in missing])
+        response = await admin.create_topics([_new_topic(spec, connection) for spec in missing])
     except KafkaError as exc:
         raise BrokerError(f"cannot create topics on {bootstrap}: {exc}") from exc
     finally:
@@ -77,9 +91,14 @@ async def ensure_topics(
     return _created(response.topic_errors)
 
 
-def _new_topic(spec: TopicSpec) -> NewTopic:
-    configs = {MAX_MESSAGE_BYTES: str(MAX_RECORD_BYTES), **spec.configs}
-    return NewTopic(spec.name, spec.partitions, spec.replication_factor, topic_configs=configs)
+def _new_topic(spec: TopicSpec, connection: KafkaConnection) -> NewTopic:
+    configs = {
+        MAX_MESSAGE_BYTES: str(MAX_RECORD_BYTES),
+        **connection.topic_configs(),
+        **spec.configs,
+    }
+    replicas = spec.replication_factor or connection.replication_factor
+    return NewTopic(spec.name, spec.partitions, replicas, topic_configs=configs)
 
 
 def _created(topic_errors: Sequence[tuple[str, int, str | None]]) -> list[str]:
@@ -94,7 +113,9 @@ def _created(topic_errors: Sequence[tuple[str, int, str | None]]) -> list[str]:
     return created
 
 
-async def broker_answers(bootstrap: str, *, timeout: float = 2.0) -> bool:
+async def broker_answers(
+    bootstrap: str, *, timeout: float = 2.0, connection: KafkaConnection | None = None
+) -> bool:
     """Whether a Kafka client can fetch cluster metadata from ``bootstrap`` now."""
     host, _, port = bootstrap.split(",")[0].rpartition(":")
     try:
@@ -105,7 +126,10 @@ async def broker_answers(bootstrap: str, *, timeout: float = 2.0) -> bool:
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    options = (connection or KafkaConnection()).client_options()
+    client = AIOKafkaClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000), **options
+    )
     try:
         await asyncio.wait_for(client.bootstrap(), timeout)
     except (KafkaError, OSError, TimeoutError):

@@ -31,9 +31,10 @@ from aiokafka.errors import (  # type: ignore[import-untyped]
 from aiokafka.partitioner import DefaultPartitioner, murmur2  # type: ignore[import-untyped]
 from aiokafka.protocol.group import LeaveGroupRequest  # type: ignore[import-untyped]
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from stepstream.broker.admin import MAX_RECORD_BYTES
+from stepstream.broker.connection import KafkaConnection
 from stepstream.messaging.bus import (
     CommitFailed,
     MessagesRejected,
@@ -52,10 +53,11 @@ log = logging.getLogger(__name__)
 _TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
 
 
-class KafkaSettings(BaseSettings):
+class KafkaSettings(KafkaConnection):
     """How to reach the broker; read from ``STEPSTREAM_KAFKA_*`` variables.
 
-    The defaults suit the embedded broker and are accepted by Apache Kafka too.
+    The defaults suit the embedded broker and are accepted by Apache Kafka too. TLS, SASL
+    and the replication of the topics stepstream makes are ``KafkaConnection``'s.
     """
 
     model_config = SettingsConfigDict(env_prefix="STEPSTREAM_KAFKA_", frozen=True)
@@ -125,6 +127,7 @@ class KafkaPublisher:
             request_timeout_ms=s.request_timeout_ms,
             max_request_size=s.max_record_bytes,
             partitioner=partition_for_key,
+            **s.client_options(),
         )
         await _start_or_close(producer)
         self._producer = producer
@@ -258,6 +261,7 @@ class KafkaSubscriber:
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
             request_timeout_ms=s.request_timeout_ms,
+            **s.client_options(),
         )
         consumer.subscribe(self._topics, listener=_Rewind(self, consumer))
         await _start_or_close(consumer)

@@ -11,13 +11,17 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
 
+from stepstream.broker.connection import KafkaConnection
 from stepstream.messaging.bus import Record
 
 
 async def read_topic(bootstrap: str, topic: str, *, timeout: float = 30.0) -> list[Record]:
     """Every record of ``topic`` now there, by partition then offset; none if no topic."""
     consumer: Any = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **KafkaConnection().client_options(),  # the deployment's TLS and SASL
     )
     await consumer.start()
     try:
