@@ -1,15 +1,22 @@
-"""Container healthcheck: the broker answers and the process's database is reachable."""
+"""Container health check: the process's own /healthz answers 200.
 
-import asyncio
+A process is healthy when it reaches Kafka, its consumer groups are joined and its
+databases answer (see stepstream.observability); the broker alone answering says
+nothing about the process.
+"""
+
 import os
 import sys
+import urllib.error
+import urllib.request
 
-from stepstream.broker.admin import broker_answers
-
-
-async def main() -> int:
-    bootstrap = os.environ["STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS"]
-    return 0 if await broker_answers(bootstrap, timeout=3.0) else 1
-
-
-sys.exit(asyncio.run(main()))
+port = os.environ.get("STEPSTREAM_HEALTH_PORT")
+if not port:
+    print("STEPSTREAM_HEALTH_PORT is not set: the process serves no /healthz", file=sys.stderr)
+    sys.exit(1)
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=4) as answer:
+        sys.exit(0 if answer.status == 200 else 1)
+except (OSError, urllib.error.URLError) as exc:
+    print(f"/healthz: {exc}", file=sys.stderr)
+    sys.exit(1)
