@@ -80,8 +80,15 @@ def carrier_checks(
 
 
 async def read_balances(
-    data_dir: Path, stripe_url: str, outcomes: list[Outcome], *, carrier_url: str
+    data_dir: Path,
+    stripe_url: str,
+    outcomes: list[Outcome],
+    *,
+    carrier_url: str,
+    receipts_url: str | None = None,
+    inventory_url: str | None = None,
 ) -> Balances:
+    """The books of a stack; the services' databases are its SQLite files unless named."""
     ledger = await StandInAdmin(stripe_url).ledger()
     captured = sum(entry.captured for entry in ledger.payment_intents)
     refunded = sum(entry.refunded for entry in ledger.payment_intents)
@@ -90,7 +97,9 @@ async def read_balances(
     )
 
     receipts_db = await open_database(
-        f"sqlite:///{data_dir / 'emit-receipt.db'}", default_schema="emit_receipt", ddl=RECEIPTS_DDL
+        receipts_url or f"sqlite:///{data_dir / 'emit-receipt.db'}",
+        default_schema="emit_receipt",
+        ddl=RECEIPTS_DDL,
     )
     try:
         receipts_total = sum(r.total for r in await SqlReceiptBook(receipts_db).all())
@@ -98,7 +107,7 @@ async def read_balances(
         await receipts_db.close()
 
     inventory_db = await open_database(
-        f"sqlite:///{data_dir / 'reserve-stock.db'}",
+        inventory_url or f"sqlite:///{data_dir / 'reserve-stock.db'}",
         default_schema="reserve_stock",
         ddl=INVENTORY_DDL,
     )
