@@ -47,7 +47,8 @@ class KafkaConnection(BaseSettings):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         sasl = self.security_protocol.startswith("SASL_")
-        if sasl and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+        password = self.sasl_password.get_secret_value() if self.sasl_password else ""
+        if sasl and not (self.sasl_mechanism and self.sasl_username and password):
             raise ValueError(
                 f"security_protocol {self.security_protocol} needs STEPSTREAM_KAFKA_SASL_MECHANISM,"
                 " STEPSTREAM_KAFKA_SASL_USERNAME and STEPSTREAM_KAFKA_SASL_PASSWORD"
