@@ -37,10 +37,10 @@ def configure_tracing(process: str, *, enabled: bool) -> None:
     _enabled = True
 
 
-def enable_tracing() -> None:
-    """Turn on context propagation (a tracer provider is installed by the caller)."""
+def enable_tracing(enabled: bool = True) -> None:
+    """Turn spans and context propagation on or off (the caller installs a provider)."""
     global _enabled
-    _enabled = True
+    _enabled = enabled
 
 
 def tracing_enabled() -> bool:
