@@ -61,7 +61,7 @@ from stepstream.messaging.requests import (
 )
 from stepstream.messaging.topics import Topics
 from stepstream.observability import metrics, tracing
-from stepstream.observability.logs import log_context
+from stepstream.observability.logs import log_context, tag_log
 from stepstream.registration import check_state_machine
 from stepstream.store.base import ExecutionStore
 from stepstream.store.errors import ConcurrencyError, DuplicateExecutionName
@@ -81,6 +81,14 @@ MAX_CONFLICTS = 5
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def _state_of(loaded: Loaded, message: Message) -> str | None:
+    """The name of the state a task reply is for, to tag the log lines about it."""
+    state = loaded.execution.state
+    task = state.tasks.get(getattr(message, "task_id", ""))
+    frame = None if task is None else state.frames.get(task.frame_id)
+    return None if frame is None or frame.state is None else frame.state.name
 
 
 def _check_start(request: StartExecution) -> None:
@@ -285,6 +293,7 @@ class Orchestrator:
                         )
                     log.warning("message for unknown execution %s dropped", arn)
                     return
+                tag_log(state=_state_of(loaded, message))
                 before = loaded.execution.version
                 decision = loaded.execution.handle(message, clock=self.clock, entropy=self.entropy)
                 if not decision.events and not decision.effects and fired_timer is None:

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from stepstream.asl.history import HistoryEvent
 from stepstream.observability import metrics
 from stepstream.observability.health import HealthChecks, Unhealthy
-from stepstream.observability.logs import configure_logging, log_context
+from stepstream.observability.logs import configure_logging, log_context, tag_log
 from stepstream.observability.server import ObservabilityServer
 
 
@@ -123,3 +123,20 @@ def test_json_logs_carry_what_the_process_was_working_on(
     assert first["command_id"] == "c-1"
     assert first["process_name"] == "spec"
     assert "execution_arn" not in second
+
+
+def test_a_state_tagged_inside_a_context_is_logged_until_the_context_ends(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("spec", fmt="json")
+    try:
+        with log_context(execution_arn="arn:e"):
+            tag_log(state="BookShipment")
+            logging.getLogger("spec").warning("booking")
+        tag_log(state="ignored outside a context")
+        logging.getLogger("spec").warning("after")
+    finally:
+        logging.getLogger().handlers.clear()
+    inside, after = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert (inside["execution_arn"], inside["state"]) == ("arn:e", "BookShipment")
+    assert "state" not in after

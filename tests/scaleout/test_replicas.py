@@ -6,6 +6,7 @@ nothing is charged twice and no order keeps two bookings."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import tempfile
@@ -62,6 +63,8 @@ class Run:
     balances: Balances
     ledger: Ledger
     shipments: list[Shipment]
+    # Process name -> its log file's text.
+    logs: dict[str, str]
 
 
 @asynccontextmanager
@@ -92,6 +95,7 @@ def two_of_each(folder: Path, urls: dict[str, str]) -> StackOptions:
         if (kind, i) != ("orchestrator", 1)  # the stack's own orchestrator is the first
     ]
     env = {variable: urls[name] for variable, name in DATABASES.items()}
+    env["STEPSTREAM_LOG_FORMAT"] = "json"
     return replace(
         options,
         services=[*simulators, *replicas],
@@ -186,7 +190,8 @@ async def _run(folder: Path) -> Run:
         )
         ledger = await StandInAdmin(sims["stripe"]).ledger()
         shipments = await carrier.shipments(sims["carrier"])
-    return Run(outcomes, killed, balances, ledger, shipments)
+    logs = {p.stem: p.read_text() for p in (folder / "logs").glob("*.log")}
+    return Run(outcomes, killed, balances, ledger, shipments, logs)
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +235,14 @@ def test_money_and_stock_add_up(run: Run) -> None:
     invariants = run.balances.invariants()
     assert all(invariants.values()), invariants
     assert run.balances.captured == sum(int(o.order["amount"]) for o in run.outcomes)
+
+
+def test_processes_log_json_lines_with_their_name(run: Run) -> None:
+    for name in ("orchestrator-2", "charge-payment-1", "book-shipment-1"):
+        lines = [json.loads(line) for line in run.logs[name].splitlines() if line.strip()]
+        assert lines, name
+        assert all({"time", "level", "logger", "message"} <= set(line) for line in lines), name
+        assert {line["process_name"] for line in lines} == {name.rsplit("-", 1)[0]}
 
 
 def counts(run: Run) -> dict[str, Any]:

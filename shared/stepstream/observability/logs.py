@@ -34,6 +34,13 @@ def log_context(**fields: str | None) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
+def tag_log(**fields: str | None) -> None:
+    """Add ``fields`` to the tags of the enclosing ``log_context`` (undone when it ends)."""
+    current = _CONTEXT.get()
+    if current is not None:
+        _CONTEXT.set({**current, **{k: v for k, v in fields.items() if v is not None}})
+
+
 def current_context() -> dict[str, str]:
     return dict(_CONTEXT.get() or {})
 
