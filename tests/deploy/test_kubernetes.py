@@ -77,8 +77,9 @@ def test_every_process_is_a_replicated_deployment_probed_on_its_health_endpoint(
         assert deployment["spec"]["replicas"] >= 2, name
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         assert container["ports"] == [{"name": "metrics", "containerPort": port}], name
-        for probe in ("readinessProbe", "livenessProbe"):
-            assert container[probe]["httpGet"] == {"path": "/healthz", "port": "metrics"}, name
+        # Ready when connected, joined and answering; alive while the process answers at all.
+        assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
         requests = container["resources"]["requests"]
         assert requests["cpu"] and requests["memory"], name
         assert _by_kind(objects, "PodDisruptionBudget")[name]["spec"]["minAvailable"] == 1

@@ -44,6 +44,15 @@ async def test_healthz_is_200_when_every_check_passes_and_503_naming_the_failing
         assert (await _get(f"{server.url}/healthz"))[0] == 200
 
 
+async def test_a_process_whose_checks_fail_is_still_alive() -> None:
+    checks = HealthChecks()
+    checks.register("kafka", _fails)
+    async with ObservabilityServer(process="p", checks=checks) as server:
+        assert (await _get(f"{server.url}/healthz"))[0] == 503
+        status, body = await _get(f"{server.url}/livez")
+    assert (status, json.loads(body)["status"]) == (200, "alive")
+
+
 async def test_a_process_with_nothing_to_check_yet_is_not_healthy() -> None:
     async with ObservabilityServer(process="p", checks=HealthChecks()) as server:
         status, body = await _get(f"{server.url}/healthz")

@@ -1,8 +1,10 @@
-"""``/healthz`` and ``/metrics`` over HTTP, one small aiohttp server per process.
+"""``/healthz``, ``/livez`` and ``/metrics`` over HTTP, one small aiohttp server per process.
 
 ``/healthz`` answers 200 when every check of the process passes and 503 otherwise, with
-each check's result as JSON; Kubernetes probes and the compose health check read it.
-``/metrics`` is Prometheus' text format, from prometheus-client's registry.
+each check's result as JSON: ready for work (the compose health check and Kubernetes'
+readiness probe). ``/livez`` answers 200 whenever the process's event loop does: a
+liveness probe on it restarts a process that hangs, not every process when Kafka is
+away. ``/metrics`` is Prometheus' text format, from prometheus-client's registry.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class ObservabilityServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/livez", self._livez)
         app.router.add_get("/metrics", self._metrics)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -80,6 +83,12 @@ class ObservabilityServer:
         return web.Response(
             status=200 if healthy else 503,
             text=json.dumps(body),
+            content_type="application/json",
+        )
+
+    async def _livez(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=json.dumps({"process": self.process, "status": "alive"}),
             content_type="application/json",
         )
 
