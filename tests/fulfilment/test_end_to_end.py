@@ -4,6 +4,9 @@ every path of the fulfilment saga, an operator answering the review ticket, and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from apps.cli.main import main as cli
 from apps.cli.review_commands import open_desk
 from apps.cli.stack_commands import stack_options
 from apps.demo.balances import Balances, read_balances
@@ -38,6 +42,8 @@ class Run:
     balances_after_failing: Balances
     # Process name -> (/healthz status and body, /metrics text), read at the end.
     observed: dict[str, tuple[int, dict[str, Any], str]]
+    # What `stepstream status --json` printed then.
+    status: dict[str, Any]
 
 
 async def _decide(folder: Path, scenario: Scenario, waiting: Outcome, decision: str) -> Outcome:
@@ -81,6 +87,7 @@ async def _run(folder: Path) -> Run:
             shipments = await carrier.shipments(urls["carrier"])
             assert stack._stack is not None
             observed = await _observe(stack._stack.health)
+            status = await asyncio.to_thread(_status_json, folder)
     return Run(
         {o.label: o for o in outcomes},
         balances,
@@ -91,7 +98,16 @@ async def _run(folder: Path) -> Run:
         failed,
         after_failing,
         observed,
+        status,
     )
+
+
+def _status_json(folder: Path) -> dict[str, Any]:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert cli(["status", "--json", "--data-dir", str(folder)]) == 0
+    answer: dict[str, Any] = json.loads(printed.getvalue())
+    return answer
 
 
 async def _observe(health: dict[str, str]) -> dict[str, tuple[int, dict[str, Any], str]]:
@@ -323,3 +339,9 @@ def test_services_report_task_latency_by_resource_and_throughput(run: Run) -> No
     review = run.observed["review-desk"][2]
     assert "stepstream_review_backlog" in review
     assert "stepstream_consumer_lag{" in run.observed["orchestrator"][2]
+
+
+def test_status_lists_where_each_process_serves_its_health_and_metrics(run: Run) -> None:
+    listed = {p["name"]: p["health"] for p in run.status["processes"]}
+    assert {name for name, url in listed.items() if url} == set(run.observed)
+    assert listed["carrier"] is None and listed["stripe"] is None  # the stand-ins serve none
