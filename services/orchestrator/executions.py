@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from stepstream import arns
+from stepstream.asl.decide import internal_error_cause
 from stepstream.asl.definition import StateMachineDef
 from stepstream.asl.execution import Execution
 from stepstream.asl.history import HistoryEvent
 from stepstream.asl.machine import load_machine
 from stepstream.bindings import Bindings, read_stored
 from stepstream.store.base import ExecutionReader
+from stepstream.store.records import ExecutionRecord
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,9 @@ class Loaded:
 
     execution: Execution
     machine: MachineVersion
+    # Why the stored history could not be replayed, when it could not: the execution then
+    # holds only what its index row says, and all that is left to do is to fail it.
+    unreadable: str | None = None
 
 
 class UnknownStateMachine(LookupError):
@@ -88,9 +94,26 @@ class ExecutionRepository:
         machine = await self.machine(record.state_machine_name, record.state_machine_version)
         stored = await self.store.read(execution_arn)
         loaded = self.new(machine, record.name)
-        for event in stored:
-            loaded.execution.apply(HistoryEvent.from_record(event.data))
+        try:
+            for event in stored:
+                loaded.execution.apply(HistoryEvent.from_record(event.data))
+        except Exception as exc:
+            # Stored data must not crash-loop the orchestrator: this one execution fails.
+            log.exception("the history of %s does not replay", execution_arn)
+            return self._salvaged(machine, record, stored[-1].version if stored else 0, exc)
         self.remember(loaded)
+        return loaded
+
+    def _salvaged(
+        self, machine: MachineVersion, record: ExecutionRecord, version: int, exc: Exception
+    ) -> Loaded:
+        loaded = self.new(machine, record.name)
+        state = loaded.execution.state
+        state.status = record.status.value
+        state.input = json.loads(record.input)
+        state.start_date = record.start_date
+        state.last_event_id = version
+        loaded.unreadable = internal_error_cause(exc)
         return loaded
 
     def remember(self, loaded: Loaded) -> None:

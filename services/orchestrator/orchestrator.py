@@ -21,6 +21,7 @@ from services.orchestrator import dispatch
 from services.orchestrator.executions import ExecutionRepository, Loaded, UnknownStateMachine
 from services.orchestrator.locks import KeyedLocks
 from stepstream import arns
+from stepstream.asl import errors
 from stepstream.asl.history import HistoryEvent, TaskScheduledDetails
 from stepstream.asl.lambda_invoke import task_output
 from stepstream.asl.limits import execution_input_problem
@@ -295,7 +296,14 @@ class Orchestrator:
                     return
                 tag_log(state=_state_of(loaded, message))
                 before = loaded.execution.version
-                decision = loaded.execution.handle(message, clock=self.clock, entropy=self.entropy)
+                if loaded.unreadable is not None:
+                    decision = loaded.execution.fail(
+                        errors.RUNTIME, loaded.unreadable, clock=self.clock
+                    )
+                else:
+                    decision = loaded.execution.handle(
+                        message, clock=self.clock, entropy=self.entropy
+                    )
                 if not decision.events and not decision.effects and fired_timer is None:
                     return  # nothing changed (a late answer, a stale timer)
                 try:

@@ -21,6 +21,7 @@ from stepstream.asl.messages import (
     CancelTimer,
     Decision,
     Message,
+    ScheduleTask,
     StartTimer,
     StopRequested,
     TaskError,
@@ -35,12 +36,18 @@ from stepstream.asl.states.base import Runner
 from stepstream.asl.states.lifecycle import EXECUTION_TIMEOUT
 
 
+def internal_error_cause(exc: BaseException) -> str:
+    """The cause an execution fails with when the engine itself went wrong."""
+    return f"The execution failed on an internal error of the engine: {type(exc).__name__}: {exc}"
+
+
 class Decider(Runner):
     """One decision: built for one message, then dropped."""
 
     def __init__(self, state: ExecutionState, clock: Clock, entropy: Entropy) -> None:
         super().__init__(state, clock, entropy)
         self._fired: str | None = None
+        self._version_before = state.last_event_id
         # Due times, not timer objects: a heartbeat moves its timer in place.
         self._timers_before = {tid: timer.due_at for tid, timer in state.timers.items()}
 
@@ -66,6 +73,19 @@ class Decider(Runner):
         return self._finish()
 
     def handle(self, message: Message) -> Decision:
+        try:
+            self._route(message)
+        except Exception as exc:
+            return self._crashed(exc)
+        return self._finish()
+
+    def fail(self, error: str, cause: str) -> Decision:
+        """End the execution with `error` now, whatever it was waiting for."""
+        if self.state.running:
+            self.emit("ExecutionFailed", ExecutionFailedDetails(error=error, cause=cause))
+        return self._decision()
+
+    def _route(self, message: Message) -> None:
         if self.state.running:
             match message:
                 case TaskResult() | TaskError() | TaskPickedUp() | TaskHeartbeat():
@@ -74,10 +94,31 @@ class Decider(Runner):
                     self._on_timer(timer_id)
                 case StopRequested(error, cause):
                     self.emit("ExecutionAborted", ExecutionFailedDetails(error=error, cause=cause))
-        return self._finish()
 
     def _finish(self) -> Decision:
-        self.drain()
+        try:
+            self.drain()
+        except Exception as exc:
+            return self._crashed(exc)
+        return self._decision()
+
+    def _crashed(self, exc: Exception) -> Decision:
+        """A fault of the engine itself fails this one execution rather than its caller.
+
+        What was recorded before the fault stays, so the history still replays to the
+        state left here; nothing the faulty decision asked of the world is carried out.
+        """
+        self._work.clear()
+        # An event whose recording failed half-way took its id with it; the failure
+        # follows the last event really recorded.
+        self.state.last_event_id = self._version_before + len(self.events)
+        self.effects = [effect for effect in self.effects if not isinstance(effect, ScheduleTask)]
+        if self.state.running:
+            details = ExecutionFailedDetails(error=errors.RUNTIME, cause=internal_error_cause(exc))
+            self.emit("ExecutionFailed", details)
+        return self._decision()
+
+    def _decision(self) -> Decision:
         for timer_id, timer in self.state.timers.items():
             if self._timers_before.get(timer_id) != timer.due_at:
                 self.effects.append(StartTimer(timer_id, timer.due_at))

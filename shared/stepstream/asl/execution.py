@@ -22,7 +22,7 @@ from stepstream.asl.definition import StateMachineDef
 from stepstream.asl.frames import ExecutionState, PendingTask, Timer
 from stepstream.asl.history import HistoryEvent
 from stepstream.asl.messages import Decision, Message
-from stepstream.asl.ports import Clock, Entropy
+from stepstream.asl.ports import Clock, Entropy, SeededEntropy
 from stepstream.asl.redrive import NotRedrivable, state_refusal
 from stepstream.asl.tokens import InvalidToken, decode_token
 
@@ -80,6 +80,14 @@ class Execution:
     def handle(self, message: Message, *, clock: Clock, entropy: Entropy) -> Decision:
         """Move the execution on by one message; one it no longer waits for changes nothing."""
         return Decider(self.state, clock, entropy).handle(message)
+
+    def fail(self, error: str, cause: str, *, clock: Clock) -> Decision:
+        """End a running execution with `error` and `cause`; a finished one is left as it is.
+
+        The last resort of a caller that cannot move the execution on any other way
+        (its history no longer replays, say).
+        """
+        return Decider(self.state, clock, SeededEntropy(0)).fail(error, cause)
 
     def task_for_token(self, token: str) -> PendingTask:
         """The pending task a callback token answers.

@@ -205,7 +205,7 @@ class Runner:
             if group.kind == "Map":
                 for index in sorted(group.running):
                     self.revive(self.state.frames[f"{frame.id}/{index}"])
-                self.later(partial(map_.progress, self, frame))
+                self.later(partial(map_.progress, self, frame, group))
             else:
                 for child_id in group.children:
                     self.revive(self.state.frames[child_id])

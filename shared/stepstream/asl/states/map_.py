@@ -147,7 +147,8 @@ def run_items(run: Runner, frame: Frame, plan: RunItems) -> Transition:
     if not plan.items:
         run.emit("MapStateSucceeded", None, frame.id)
         return run.exit(frame, [], run.env(frame))
-    run.later(lambda: progress(run, frame))
+    group = frame.group
+    run.later(lambda: progress(run, frame, group))
     return None
 
 
@@ -155,20 +156,32 @@ def iteration_succeeded(run: Runner, parent: Frame, child: Frame) -> None:
     assert parent.state is not None
     details = MapIterationDetails(name=parent.state.name, index=child.index)
     run.emit("MapIterationSucceeded", details, parent.id)
-    run.later(lambda: progress(run, parent))
+    group = parent.group
+    run.later(lambda: progress(run, parent, group))
 
 
 def iteration_failed(run: Runner, parent: Frame, child: Frame, error: str, cause: str) -> None:
     assert parent.state is not None
     details = MapIterationDetails(name=parent.state.name, index=child.index)
     run.emit("MapIterationFailed", details, parent.id)
-    run.later(lambda: progress(run, parent, error, cause))
+    group = parent.group
+    run.later(lambda: progress(run, parent, group, error, cause))
 
 
-def progress(run: Runner, frame: Frame, error: str | None = None, cause: str = "") -> None:
-    """Start iterations up to MaxConcurrency, or end the Map when all are done or one failed."""
-    group = frame.group
-    if group is None or frame.phase is not Phase.CHILDREN:
+def progress(
+    run: Runner, frame: Frame, group: Group | None, error: str | None = None, cause: str = ""
+) -> None:
+    """Start iterations up to MaxConcurrency, or end the Map when all are done or one failed.
+
+    `group` is the run of iterations this progress was queued for: by the time it runs,
+    the Map may have ended and its frame moved on to another Parallel or Map.
+    """
+    if (
+        group is None
+        or frame.group is not group
+        or frame.phase is not Phase.CHILDREN
+        or run.state.frames.get(frame.id) is not frame
+    ):
         return
     current = frame.state
     assert isinstance(current, MapState)

@@ -46,17 +46,31 @@ def run_branches(run: Runner, frame: Frame, plan: RunBranches) -> None:
         run.enter_later(run.state.frames[child_id], branch_input)
 
 
+# A queued step carries the group it was queued for: by the time it runs, the Parallel
+# may have ended and its frame moved on to another Parallel or a Map.
+
+
 def branch_succeeded(run: Runner, parent: Frame) -> None:
-    run.later(lambda: _progress(run, parent))
+    group = parent.group
+    run.later(lambda: _progress(run, parent, group))
 
 
 def branch_failed(run: Runner, parent: Frame, error: str, cause: str) -> None:
-    run.later(lambda: _failed(run, parent, error, cause))
-
-
-def _progress(run: Runner, parent: Frame) -> None:
     group = parent.group
-    if group is None or parent.phase is not Phase.CHILDREN:
+    run.later(lambda: _failed(run, parent, group, error, cause))
+
+
+def _still_waiting(run: Runner, parent: Frame, group: Group | None) -> bool:
+    return (
+        group is not None
+        and parent.group is group
+        and parent.phase is Phase.CHILDREN
+        and run.state.frames.get(parent.id) is parent
+    )
+
+
+def _progress(run: Runner, parent: Frame, group: Group | None) -> None:
+    if group is None or not _still_waiting(run, parent, group):
         return
     children = [run.state.frames[c] for c in group.children]
     if any(child.phase is not Phase.EXITED for child in children):
@@ -66,8 +80,8 @@ def _progress(run: Runner, parent: Frame) -> None:
     run.resume(parent, run.exit(parent, results, run.env(parent)))
 
 
-def _failed(run: Runner, parent: Frame, error: str, cause: str) -> None:
-    if parent.phase is not Phase.CHILDREN or parent.id not in run.state.frames:
+def _failed(run: Runner, parent: Frame, group: Group | None, error: str, cause: str) -> None:
+    if not _still_waiting(run, parent, group):
         return  # another branch already failed this Parallel
     failure = ("ParallelStateFailed", FailureDetails(error=error, cause=cause))
     run.resume(parent, run.fail_state(parent, error, cause, failure))
