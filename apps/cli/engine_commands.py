@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stepstream.asl.limits import execution_input_problem
 from stepstream.asl.local import LocalRunner, load_functions
 from stepstream.asl.machine import load_machine
 from stepstream.asl.validation import InvalidDefinition
@@ -77,6 +78,8 @@ def _run(args: argparse.Namespace) -> int:
         execution_input = json.loads(args.input)
     except json.JSONDecodeError as exc:
         return _fail(f"--input is not JSON: {exc}")
+    if (too_large := execution_input_problem(execution_input)) is not None:
+        return _fail(f"InvalidExecutionInput: {too_large}")
     try:
         functions = load_functions(args.functions) if args.functions else {}
     except Exception as exc:

@@ -420,7 +420,8 @@ def test_well_formed_rules_have_no_errors(rule: dict[str, Any]) -> None:
         ({"And": [YES, "x"]}, "Choices[0].And[1]", "must be a JSON object"),
         ({"Variable": "$.a", "And": [YES]}, "Choices[0]", "takes no Variable"),
         ({"And": [{**YES, "Next": "B"}]}, "Choices[0].And[0]", "Next is allowed only"),
-        ({"Not": {**YES, "Comment": "x"}}, "Choices[0].Not", "Comment is allowed only"),
+        ({"Not": {**YES, "Assign": {}}}, "Choices[0].Not", "Assign is allowed only"),
+        ({"Not": {**YES, "Comment": 5}}, "Choices[0].Not", "Comment must be a string"),
         ({"Or": [YES, {"And": [NO, {"Variable": "$.a"}]}]}, "Choices[0].Or[1].And[1]", "operator"),
     ],
 )

@@ -142,13 +142,16 @@ def test_states_runtime_is_never_caught_even_when_named() -> None:
     assert entered(local.history) == ["Charge"]
 
 
-def test_a_data_flow_error_of_the_state_is_caught() -> None:
-    catch = [{"ErrorEquals": ["States.ParameterPathFailure"], "Next": "Handled"}]
+def test_a_parameters_path_that_selects_nothing_is_a_runtime_error_no_catch_handles() -> None:
+    catch = [
+        {"ErrorEquals": ["States.ParameterPathFailure"], "Next": "Handled"},
+        {"ErrorEquals": ["States.Runtime"], "Next": "Handled"},
+    ]
     definition = caught(catch, "ok", Parameters={"x.$": "$.missing"})
     calls: list[Any] = []
     local = run(definition, {}, {"ok": lambda event, context: calls.append(event)})
-    assert entered(local.history) == ["Charge", "Handled"]
-    assert local.execution.output["Error"] == "States.ParameterPathFailure"
+    assert entered(local.history) == ["Charge"]
+    assert local.execution.error == "States.Runtime"
     assert calls == []
 
 

@@ -423,12 +423,14 @@ def test_an_item_selector_that_fails_fails_the_map_before_any_iteration() -> Non
             "Each": map_state(
                 IDENTITY,
                 ItemSelector={"x.$": "$.missing"},
-                Catch=[{"ErrorEquals": ["States.ParameterPathFailure"], "Next": "Handled"}],
+                Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Handled"}],
                 End=True,
             ),
             "Handled": {"Type": "Pass", "End": True},
         }
     )
     local = run(definition, [1, 2])
-    assert entered(local.history) == ["Each", "Handled"]
+    # A path selecting nothing is States.Runtime, which no Catch handles.
+    assert entered(local.history) == ["Each"]
+    assert local.execution.error == "States.Runtime"
     assert "MapIterationStarted" not in types(local.history)

@@ -112,7 +112,7 @@ def test_result_selector_and_result_path_shape_the_invoke_answer() -> None:
 def test_result_selector_path_that_matches_nothing_fails_the_state() -> None:
     definition = machine({"T": lambda_task("echo", ResultSelector={"x.$": "$.nope"}, End=True)})
     local = run(definition, {}, {"echo": echo})
-    assert local.execution.error == "States.ParameterPathFailure"
+    assert local.execution.error == "States.Runtime"
 
 
 def test_function_name_may_be_a_full_arn_with_a_version() -> None:

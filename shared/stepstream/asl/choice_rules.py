@@ -59,7 +59,9 @@ TYPE_TESTS = frozenset({"IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoole
 COMBINATORS = frozenset({"And", "Or", "Not"})
 OPERATORS = frozenset(COMPARISONS) | frozenset(PATH_COMPARISONS) | TYPE_TESTS | COMBINATORS
 # Fields a top-level rule carries for its Choice state, not for the test itself.
-TOP_LEVEL_FIELDS = frozenset({"Next", "Assign", "Comment"})
+TOP_LEVEL_FIELDS = frozenset({"Next", "Assign"})
+# Fields any rule may carry, nested ones included, that the test ignores.
+REMARKS = frozenset({"Comment"})
 
 _MISSING = object()
 
@@ -104,7 +106,8 @@ def rule_errors(rule: Any, *, at: str = "") -> list[tuple[str, str]]:
     """Every structural problem in a JSONPath Choice rule, as (location, message).
 
     Locations extend ``at`` ("Choices[0]") with the nesting (``Choices[0].And[1].Not``).
-    ``Next``, ``Assign`` and ``Comment`` are accepted on the top-level rule only.
+    ``Next`` and ``Assign`` are accepted on the top-level rule only, ``Comment`` (a string)
+    on any rule.
     """
     return _rule_errors(rule, at, top_level=True)
 
@@ -229,10 +232,12 @@ def _rule_errors(rule: Any, at: str, *, top_level: bool) -> list[tuple[str, str]
             for key in rule
             if key in TOP_LEVEL_FIELDS
         ]
-    known = OPERATORS | {"Variable"} | TOP_LEVEL_FIELDS
+    known = OPERATORS | {"Variable"} | TOP_LEVEL_FIELDS | REMARKS
     problems += [
         (at, f"unknown field '{key}' in a Choice rule") for key in rule if key not in known
     ]
+    if "Comment" in rule and not isinstance(rule["Comment"], str):
+        problems.append((at, f"Comment must be a string, got {type_name(rule['Comment'])}"))
     names = [key for key in rule if key in OPERATORS]
     if not names:
         return [*problems, (at, f"a Choice rule needs one operator, such as {_EXAMPLES}")]

@@ -16,6 +16,7 @@ from stepstream.asl import errors, jsonata_expr, jsonpath, payload
 from stepstream.asl.choice_rules import evaluate_rule
 from stepstream.asl.definition import ABSENT, StateDef
 from stepstream.asl.errors import StatesError
+from stepstream.asl.jsonpath import PathNotFound
 from stepstream.asl.ports import Entropy
 
 
@@ -37,16 +38,11 @@ def select_path(path: str | None, data: Any, env: Env, field: str) -> Any:
         return data
     try:
         return jsonpath.select_with_context(path, data, env.context, env.variables)
-    except LookupError:
-        raise StatesError(
-            errors.RUNTIME,
-            f"Invalid path '{path}' : No results for path: {field}",
-        ) from None
+    except PathNotFound as miss:
+        raise StatesError(errors.RUNTIME, f"Invalid path '{path}' : {miss.detail}") from None
 
 
-def template(
-    value: Any, data: Any, env: Env, failure_error: str = errors.PARAMETER_PATH_FAILURE
-) -> Any:
+def template(value: Any, data: Any, env: Env, failure_error: str = errors.RUNTIME) -> Any:
     return payload.evaluate_template(
         value,
         data=data,
@@ -57,12 +53,14 @@ def template(
     )
 
 
-def jsonata(value: Any, env: Env, **states: Any) -> Any:
+def jsonata(value: Any, env: Env, field: str, **states: Any) -> Any:
+    """Evaluate a JSONata field; `field` names it in errors (``Output``, ``Assign``)."""
     return jsonata_expr.evaluate_jsonata_template(
         value,
         states={"context": env.context, **states},
         variables=env.variables,
         entropy=env.entropy,
+        field=field,
     )
 
 
@@ -71,7 +69,7 @@ def state_input(state: StateDef, raw: Any, env: Env) -> Any:
     if state.is_jsonata:
         if state.arguments is ABSENT:
             return raw
-        return jsonata(state.arguments, env, input=raw)
+        return jsonata(state.arguments, env, "Arguments", input=raw)
     data = select_path(state.input_path, raw, env, "InputPath")
     if state.parameters is ABSENT:
         return data
@@ -84,12 +82,12 @@ def shape_output(state: StateDef, raw: Any, result: Any, env: Env) -> tuple[Any,
         output = (
             result
             if state.output is ABSENT
-            else jsonata(state.output, env, input=raw, result=result)
+            else jsonata(state.output, env, "Output", input=raw, result=result)
         )
         assigned = assign_jsonata(state.assign, env, input=raw, result=result)
         return output, assigned
     if state.result_selector is not ABSENT:
-        result = template(state.result_selector, result, env, errors.PARAMETER_PATH_FAILURE)
+        result = template(state.result_selector, result, env)
     assigned = assign_jsonpath(state.assign, result, env)
     merged = jsonpath.apply_result_path(raw, result, state.result_path)
     return select_path(state.output_path, merged, env, "OutputPath"), assigned
@@ -98,7 +96,7 @@ def shape_output(state: StateDef, raw: Any, result: Any, env: Env) -> tuple[Any,
 def passthrough_output(state: StateDef, raw: Any, env: Env) -> tuple[Any, dict[str, Any]]:
     """Output of a state without a result (Wait, Succeed): its filtered input."""
     if state.is_jsonata:
-        output = raw if state.output is ABSENT else jsonata(state.output, env, input=raw)
+        output = raw if state.output is ABSENT else jsonata(state.output, env, "Output", input=raw)
         return output, assign_jsonata(state.assign, env, input=raw)
     data = select_path(state.input_path, raw, env, "InputPath")
     assigned = assign_jsonpath(state.assign, data, env)
@@ -115,7 +113,7 @@ def assign_jsonpath(assign: Any, data: Any, env: Env) -> dict[str, Any]:
 def assign_jsonata(assign: Any, env: Env, **states: Any) -> dict[str, Any]:
     if assign is ABSENT:
         return {}
-    return dict(jsonata(assign, env, **states))
+    return dict(jsonata(assign, env, "Assign", **states))
 
 
 def caught_output(
@@ -132,7 +130,7 @@ def caught_output(
         output = (
             error_output
             if catcher_output is ABSENT
-            else jsonata(catcher_output, env, input=raw, errorOutput=error_output)
+            else jsonata(catcher_output, env, "Output", input=raw, errorOutput=error_output)
         )
         return output, assign_jsonata(catcher_assign, env, input=raw, errorOutput=error_output)
     assigned = assign_jsonpath(catcher_assign, error_output, env)

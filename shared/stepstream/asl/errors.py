@@ -25,6 +25,9 @@ EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 ITEM_READER_FAILED = "States.ItemReaderFailed"
 RESULT_WRITER_FAILED = "States.ResultWriterFailed"
 
+# Errors in the evaluation of a state's own fields: AWS says where they happened.
+LOCATED = frozenset({RUNTIME, QUERY_EVALUATION_ERROR})
+
 # AWS documents these as terminal: no retrier may catch them, not even States.ALL.
 NOT_RETRIABLE = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
@@ -40,6 +43,16 @@ class StatesError(Exception):
     def as_output(self) -> dict[str, str]:
         """The error output a Catch hands to its Next state."""
         return {"Error": self.error, "Cause": self.cause}
+
+
+def located(error: str, cause: str, state_name: str, entered_event: int) -> str:
+    """The cause of an error raised while a state ran, as AWS reports it."""
+    if error not in LOCATED:
+        return cause
+    return (
+        f"An error occurred while executing the state '{state_name}' "
+        f"(entered at the event id #{entered_event}). {cause}"
+    )
 
 
 def matches(error_equals: tuple[str, ...] | list[str], error: str) -> bool:

@@ -89,6 +89,7 @@ class Frame:
     input: Any = None
     output: Any = None
     entered_at: datetime | None = None
+    entered_event: int = 0  # the id of the StateEntered event of `state`
     phase: Phase = Phase.ACTIVE
     retry_counts: list[int] = field(default_factory=list)
     retries: int = 0

@@ -44,6 +44,7 @@ __all__ = [
     "PathNotFound",
     "PathSyntaxError",
     "apply_result_path",
+    "is_definite_path",
     "is_reference_path",
     "is_valid_path",
     "path_error",
@@ -55,11 +56,13 @@ __all__ = [
 class PathNotFound(LookupError):
     """A path that matches nothing in the value it was applied to."""
 
-    def __init__(self, path: str, reason: str = "") -> None:
-        detail = f": {reason}" if reason else ""
-        super().__init__(f"The JSONPath '{path}' could not be found{detail}")
+    def __init__(self, path: str, reason: str = "", detail: str = "") -> None:
+        said = f": {reason}" if reason else ""
+        super().__init__(f"The JSONPath '{path}' could not be found{said}")
         self.path = path
         self.reason = reason
+        # What Jayway JsonPath, which Step Functions uses, says about the miss.
+        self.detail = detail or f"No results for path: {path}"
 
 
 def select(path: str, data: Any, *, variables: Mapping[str, Any] | None = None) -> Any:
@@ -130,6 +133,14 @@ def path_error(path: str) -> str | None:
 def is_valid_path(path: str) -> bool:
     """Whether ``path`` parses as a path (any root: ``$``, ``$$`` or ``$name``)."""
     return path_error(path) is None
+
+
+def is_definite_path(path: str) -> bool:
+    """Whether ``path`` selects at most one value (no wildcard, slice, filter or ``..``)."""
+    try:
+        return parse_path(path).definite
+    except (PathSyntaxError, TypeError):
+        return False
 
 
 def is_reference_path(path: str) -> bool:
@@ -218,16 +229,36 @@ def _evaluate(path: Path, document: Any) -> Any:
 
 def _follow(path: Path | str, keys: tuple[str | int, ...], node: Any) -> Any:
     text = path if isinstance(path, str) else path.text
-    for key in keys:
+    for position, key in enumerate(keys):
         if isinstance(key, str):
             if not isinstance(node, dict) or key not in node:
-                raise PathNotFound(text, _miss_reason(key, node))
+                raise PathNotFound(text, _miss_reason(key, node), _jayway_miss(keys, position))
             node = node[key]
         elif isinstance(node, list) and -len(node) <= key < len(node):
             node = node[key]
         else:
-            raise PathNotFound(text, _miss_reason(key, node))
+            raise PathNotFound(text, _miss_reason(key, node), _jayway_miss(keys, position))
     return node
+
+
+def _jayway_miss(keys: tuple[str | int, ...], position: int) -> str:
+    """Jayway's words for a miss at ``keys[position]``: a missing leaf has no results, a
+    missing step on the way is a missing property."""
+    if position == len(keys) - 1 or isinstance(keys[position], int):
+        return f"No results for path: {_normalized(keys)}"
+    return f"Missing property in path {_normalized(keys[: position + 1])}"
+
+
+def _normalized(keys: tuple[str | int, ...]) -> str:
+    """A path as Jayway prints it: ``$['a'][0]['b']``."""
+    parts = ["$"]
+    for key in keys:
+        if isinstance(key, int):
+            parts.append(f"[{key}]")
+        else:
+            escaped = key.replace("\\", "\\\\").replace("'", "\\'")
+            parts.append(f"['{escaped}']")
+    return "".join(parts)
 
 
 def _miss_reason(key: str | int, node: Any) -> str:

@@ -11,6 +11,7 @@ import heapq
 import importlib.util
 import inspect
 import json
+import threading
 import time
 import traceback
 from collections import deque
@@ -24,7 +25,7 @@ from stepstream.asl import errors
 from stepstream.asl.definition import StateMachineDef
 from stepstream.asl.execution import Execution
 from stepstream.asl.history import HistoryEvent
-from stepstream.asl.json_values import copy_json
+from stepstream.asl.json_values import compact_json, copy_json
 from stepstream.asl.messages import (
     CancelTimer,
     Decision,
@@ -65,13 +66,38 @@ def lambda_error_cause(exc: BaseException) -> str:
     # handler's frames.
     tb = exc.__traceback__
     frames = traceback.format_tb(tb.tb_next if tb is not None and tb.tb_next is not None else tb)
-    return json.dumps(
+    return compact_json(
         {
             "errorMessage": str(exc),
             "errorType": type(exc).__name__,
             "stackTrace": [f.rstrip() for f in frames],
         }
     )
+
+
+class _Call:
+    """One call of a function, in this thread or, bounded by a deadline, in its own."""
+
+    def __init__(self, function: LambdaFunction, event: Any, context: LambdaContext) -> None:
+        self.function = function
+        self.event = event
+        self.context = context
+        self.result: Any = None
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.function(self.event, self.context)
+        except Exception as exc:
+            self.error = exc
+
+    def run_within(self, seconds: float) -> bool:
+        """Whether the call finished within `seconds`; one that did not runs on unheeded,
+        as a Lambda function past its timeout is cut off from its caller."""
+        worker = threading.Thread(target=self.run, name="stepstream-lambda", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        return not worker.is_alive()
 
 
 class LocalBinding:
@@ -81,8 +107,12 @@ class LocalBinding:
         self.functions = dict(functions)
         self.entropy = entropy
 
-    def invoke(self, task: ScheduleTask) -> TaskResult | TaskError | TaskPickedUp:
-        """Run the task; TaskPickedUp means it started and now waits for a callback."""
+    def invoke(self, task: ScheduleTask) -> TaskResult | TaskError | TaskPickedUp | None:
+        """Run the task; TaskPickedUp means it started and now waits for a callback.
+
+        None means the function was still running at the task's TimeoutSeconds: it is
+        left to itself, and the engine's timeout timer fails the state.
+        """
         name = function_name(task.resource, task.payload)
         if name is None and task.resource.waits_for_token:
             # Nothing here serves it (a queue, say): it is handed over, and the caller
@@ -106,13 +136,18 @@ class LocalBinding:
         # Lambda gets a serialised copy: what the function does to its event is its own.
         event = copy_json(payload)
         context = LambdaContext(function_name=name, aws_request_id=self.entropy.uuid())
-        try:
-            result = function(event, context)
-        except Exception as exc:
+        call = _Call(function, event, context)
+        if task.timeout_seconds is None:
+            call.run()
+        elif not call.run_within(task.timeout_seconds):
+            return None
+        if call.error is not None:
+            exc = call.error
             # A function's error may say how long to wait before a retry, as a service's does.
             return TaskError(
                 task.task_id, type(exc).__name__, lambda_error_cause(exc), hint_of(exc)
             )
+        result = call.result
         try:
             result = json.loads(json.dumps(result))
         except (TypeError, ValueError) as exc:
@@ -121,7 +156,7 @@ class LocalBinding:
                 "errorMessage": f"Unable to marshal response: {exc}",
                 "errorType": MARSHAL_ERROR,
             }
-            return TaskError(task.task_id, MARSHAL_ERROR, json.dumps({**cause, "stackTrace": []}))
+            return TaskError(task.task_id, MARSHAL_ERROR, compact_json({**cause, "stackTrace": []}))
         if task.resource.waits_for_token:
             return TaskPickedUp(task.task_id)
         if invoke_form:
@@ -222,7 +257,9 @@ class LocalRunner:
 
     def _run_tasks(self) -> None:
         while self._tasks and self.execution.status == "RUNNING":
-            self.send(self.binding.invoke(self._tasks.popleft()))
+            answer = self.binding.invoke(self._tasks.popleft())
+            if answer is not None:  # else its timeout timer answers
+                self.send(answer)
 
     def _fire_next_timer(self, until: datetime | None) -> bool:
         """Fire the earliest live timer, if it is due by `until` (None: whenever it is due)."""

@@ -16,7 +16,13 @@ from stepstream.asl import errors
 from stepstream.asl.errors import StatesError
 from stepstream.asl.intrinsics import IntrinsicSyntaxError, evaluate_intrinsic, parse_intrinsic
 from stepstream.asl.json_values import compact_json, type_name
-from stepstream.asl.jsonpath import PathNotFound, PathSyntaxError, path_error, select_with_context
+from stepstream.asl.jsonpath import (
+    PathNotFound,
+    PathSyntaxError,
+    is_definite_path,
+    path_error,
+    select_with_context,
+)
 from stepstream.asl.ports import Entropy
 
 __all__ = ["evaluate_template", "template_errors"]
@@ -39,9 +45,10 @@ def evaluate_template(
 ) -> Any:
     """The value ``template`` describes for ``data``.
 
-    A path that matches nothing raises ``StatesError(failure_error)`` (callers pass
-    States.ParameterPathFailure for Parameters and ItemSelector); a ``.$`` value that is
-    not a string or not a path raises States.Runtime; a failing intrinsic raises
+    A definite path that matches nothing raises ``StatesError(failure_error)`` (States.Runtime,
+    as Step Functions reports it, unless the caller asks otherwise); an indefinite one (a
+    wildcard, slice or filter) selects an empty list instead. A ``.$`` value that is not a
+    string or not a path raises States.Runtime; a failing intrinsic raises
     States.IntrinsicFailure.
     """
     return _Evaluation(data, context, variables, entropy, failure_error).value(template)
@@ -110,6 +117,8 @@ class _Evaluation:
         try:
             return select_with_context(expr, self.data, self.context, self.variables)
         except PathNotFound as error:
+            if not is_definite_path(expr):
+                return []  # what a wildcard or slice over nothing selects
             raise StatesError(self.failure_error, self.not_found(key, expr, error)) from None
         except PathSyntaxError as error:
             raise StatesError(

@@ -143,8 +143,13 @@ class Runner:
         try:
             outcome = states.step(current, frame.input, env)
         except StatesError as exc:
-            outcome = Raised(exc.error, exc.cause)
+            outcome = Raised(exc.error, self.located(frame, exc))
         return self._conclude(frame, outcome, env, token)
+
+    def located(self, frame: Frame, exc: StatesError) -> str:
+        """The cause of an error `frame`'s current state raised, saying where it happened."""
+        assert frame.state is not None
+        return errors.located(exc.error, exc.cause, frame.state.name, frame.entered_event)
 
     def _conclude(self, frame: Frame, outcome: Outcome, env: Env, token: str | None) -> Transition:
         match outcome:
@@ -183,7 +188,7 @@ class Runner:
             output, assigned = states.output(current, frame.input, result, env)
             check_state_data(current.name, output)
         except StatesError as exc:
-            return self.fail_state(frame, exc.error, exc.cause, None)
+            return self.fail_state(frame, exc.error, self.located(frame, exc), None)
         self.emit_exited(frame, output, assigned)
         if current.end:
             self.complete(frame, output)
@@ -274,7 +279,7 @@ class Runner:
             )
             check_state_data(current.name, output)
         except StatesError as exc:
-            self.fail_frame(frame, exc.error, exc.cause)
+            self.fail_frame(frame, exc.error, self.located(frame, exc))
             return None
         self.emit_exited(frame, output, assigned)
         return (catcher.next, output)

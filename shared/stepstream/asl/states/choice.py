@@ -36,7 +36,7 @@ def _chose(
     state: ChoiceState, target: str, assign: Any, output: Any, raw: Any, data: Any, env: Env
 ) -> Chose:
     if state.is_jsonata:
-        shaped = raw if output is ABSENT else jsonata(output, env, input=raw)
+        shaped = raw if output is ABSENT else jsonata(output, env, "Output", input=raw)
         return Chose(target, shaped, assign_jsonata(assign, env, input=raw))
     assigned = assign_jsonpath(assign, data, env)
     return Chose(target, select_path(state.output_path, data, env, "OutputPath"), assigned)

@@ -33,7 +33,7 @@ def parse(name: str, raw: dict[str, Any], language: QueryLanguage) -> FailState:
 def _resolve(literal: str | None, path: str | None, raw: Any, env: Env, field: str) -> str:
     if literal is not None:
         if jsonata_expr.is_expression(literal):
-            value = jsonata(literal, env, input=raw)
+            value = jsonata(literal, env, field.removesuffix("Path"), input=raw)
         else:
             return literal
     elif path is None:

@@ -29,6 +29,8 @@ from stepstream.asl.timestamps import format_timestamp
 EXECUTION_TIMEOUT = "execution-timeout"
 # AWS answers a repeated RedriveExecution for the last ten client tokens.
 REDRIVE_TOKENS_KEPT = 10
+# Only these may have a Retry, so only their context object counts retries (as on AWS).
+RETRYING_TYPES = frozenset({"Task", "Parallel", "Map"})
 
 Handler = Callable[[ExecutionState, HistoryEvent], None]
 
@@ -56,13 +58,14 @@ def frame_env(state: ExecutionState, frame: Frame, entropy: Any, now: datetime) 
         "State": {
             "EnteredTime": format_timestamp(frame.entered_at) if frame.entered_at else None,
             "Name": current.name if current else None,
-            "RetryCount": frame.retries,
         },
         "StateMachine": {
             "Id": state.state_machine_arn,
             "Name": state.state_machine_arn.rsplit(":", 1)[-1],
         },
     }
+    if current is not None and current.type in RETRYING_TYPES:
+        context["State"]["RetryCount"] = frame.retries
     return Env(context=context, variables=frame.variables, entropy=entropy, now=now)
 
 
@@ -237,6 +240,7 @@ def enter_state(state: ExecutionState, event: HistoryEvent) -> Frame:
     frame.state = current
     frame.input = details.input
     frame.entered_at = event.timestamp
+    frame.entered_event = event.id
     frame.phase = Phase.ACTIVE
     frame.retry_counts = [0] * len(current.retry)
     frame.retries = 0

@@ -24,6 +24,7 @@ from stepstream.asl.history import (
     MapIterationDetails,
     MapStateStartedDetails,
 )
+from stepstream.asl.json_values import compact_json
 from stepstream.asl.ports import SeededEntropy
 from stepstream.asl.states import lifecycle
 from stepstream.asl.states.outcomes import Outcome, RunItems, Transition
@@ -70,30 +71,46 @@ def parse(name: str, raw: dict[str, Any], language: QueryLanguage) -> MapState:
     )
 
 
-def _number(value: Any, path: str | None, data: Any, raw: Any, env: Env, field: str) -> Any:
+def _number(
+    value: Any, path: str | None, data: Any, raw: Any, env: Env, field: str, kind: str = "integer"
+) -> Any:
+    """MaxConcurrency or a tolerated failure threshold, from its literal, path or JSONata."""
     if path is not None:
-        value = select_path(path, data, env, field)
+        value = select_path(path, data, env, f"{field}Path")
+        if not _fits(value, kind):
+            shown = value if isinstance(value, str) else compact_json(value)
+            raise StatesError(
+                errors.RUNTIME,
+                f'The {field}Path field refers to value "{shown}" which is not a valid '
+                f"{'integer' if kind == 'integer' else 'float'}: {path}",
+            )
     elif jsonata_expr.is_expression(value):
-        value = jsonata(value, env, input=raw)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise StatesError(errors.RUNTIME, f"{field} must be a non-negative number, got {value!r}")
+        value = jsonata(value, env, field, input=raw)
+        if not _fits(value, kind):
+            raise StatesError(
+                errors.QUERY_EVALUATION_ERROR,
+                f"The {field} field must be a non-negative {kind}, got {compact_json(value)}",
+            )
     return value
+
+
+def _fits(value: Any, kind: str) -> bool:
+    """A non-negative integer (or, for a percentage, number), as the Path forms require."""
+    if isinstance(value, bool):
+        return False
+    wanted = int if kind == "integer" else int | float
+    return isinstance(value, wanted) and value >= 0
 
 
 def _items(state: MapState, raw: Any, data: Any, env: Env) -> list[Any]:
     if state.is_jsonata:
-        items = raw if state.items is ABSENT else jsonata(state.items, env, input=raw)
-        field = "Items"
+        items = raw if state.items is ABSENT else jsonata(state.items, env, "Items", input=raw)
     else:
         items = select_path(state.items_path, data, env, "ItemsPath")
-        field = "ItemsPath"
     if not isinstance(items, list):
         raise StatesError(
             errors.RUNTIME if not state.is_jsonata else errors.QUERY_EVALUATION_ERROR,
-            f"The {field} field of Map state '{state.name}' must select an array, "
-            f"got {type(items).__name__}",
+            f"Map state input must be an array but was: {compact_json(items)}",
         )
     return items
 
@@ -119,10 +136,13 @@ def step(state: MapState, raw: Any, env: Env) -> Outcome:
         raw,
         env,
         "ToleratedFailurePercentage",
+        "float",
     )
     if percentage is not None and percentage > 100:
         raise StatesError(
-            errors.RUNTIME, f"ToleratedFailurePercentage must be at most 100, got {percentage}"
+            errors.RUNTIME,
+            "The ToleratedFailurePercentage field must be between 0 and 100, "
+            f"got {compact_json(percentage)}",
         )
     return RunItems(tuple(items), int(concurrency or 0), count, percentage)
 
@@ -134,7 +154,7 @@ def item_input(state: MapState, raw: Any, index: int, value: Any, env: Env) -> A
     context = {**env.context, "Map": {"Item": {"Index": index, "Value": value}}}
     item_env = Env(context=context, variables=env.variables, entropy=env.entropy, now=env.now)
     if state.is_jsonata:
-        return jsonata(state.item_selector, item_env, input=raw)
+        return jsonata(state.item_selector, item_env, "ItemSelector", input=raw)
     data = select_path(state.input_path, raw, env, "InputPath")
     return template(state.item_selector, data, item_env)
 
@@ -212,7 +232,7 @@ def progress(
         try:
             item = item_input(current, frame.input, index, group.items[index], env)
         except StatesError as exc:
-            _fail(run, frame, exc.error, exc.cause)
+            _fail(run, frame, exc.error, run.located(frame, exc))
             return
         run.emit(
             "MapIterationStarted", MapIterationDetails(name=current.name, index=index), frame.id

@@ -58,7 +58,7 @@ def _seconds(value: Any, path: str | None, raw: Any, env: Env, field: str) -> in
     if value is None and path is None:
         return None
     if value is not None and jsonata_expr.is_expression(value):
-        value = jsonata(value, env, input=raw)
+        value = jsonata(value, env, field.removesuffix("Path"), input=raw)
     elif path is not None:
         value = select_path(path, select_path("$", raw, env, field), env, field)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
