@@ -34,7 +34,7 @@ def test_many_errors_are_reported_together() -> None:
     states["BookShipment"]["HeartbeatSeconds"] = 30
     states["BookShipment"]["Catch"][0]["Next"] = "Compensation"
     states["EmitReceipt"]["Branches"][1]["States"]["PublishReceiptEvent"]["Resource"] = "putEvents"
-    states["ReserveStock"]["ItemProcessor"]["ProcessorConfig"]["Mode"] = "DISTRIBUTED"
+    states["ReserveStock"]["ItemProcessor"]["ProcessorConfig"]["Mode"] = "PARALLEL"
     states["WaitForHumanReview"]["Type"] = "Callback"
     states["Stray"] = {"Type": "Wait", "Seconds": 5, "Timestamp": "soon", "End": True}
     del states["ChooseAfterReview"]["Default"]

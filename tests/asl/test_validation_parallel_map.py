@@ -75,18 +75,65 @@ def test_item_processor_and_iterator_exclude_each_other() -> None:
     assert "cannot be used together with ItemProcessor" in message
 
 
-def test_the_distributed_mode_is_refused_clearly() -> None:
+def _distributed(**fields: Any) -> dict[str, Any]:
     processor = {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
         "StartAt": "Item",
         "States": {"Item": PASS_END},
     }
-    location, message = only_problem(
-        one_state({"Type": "Map", "ItemProcessor": processor, "End": True})
+    return one_state({"Type": "Map", "ItemProcessor": processor, "End": True, **fields})
+
+
+def test_the_distributed_mode_is_accepted_with_its_own_fields() -> None:
+    definition = _distributed(
+        Label="orders",
+        ItemBatcher={"MaxItemsPerBatch": 10, "BatchInput": {"run.$": "$$.Execution.Id"}},
+        ToleratedFailurePercentage=5,
+        MaxConcurrency=100,
     )
-    assert location == "$.States.A.ItemProcessor.ProcessorConfig.Mode"
-    assert "DISTRIBUTED mode is not supported here" in message
-    assert "S3" in message
+    assert problems(definition) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("ItemReader", {"Resource": "arn:aws:states:::s3:getObject"}, "reads the items from S3"),
+        ("ResultWriter", {"Resource": "arn:aws:states:::s3:putObject"}, "writes the results"),
+    ],
+)
+def test_what_needs_s3_is_refused_naming_the_field(field: str, value: Any, says: str) -> None:
+    location, message = only_problem(_distributed(**{field: value}))
+    assert location == f"$.States.A.{field}"
+    assert f"field '{field}' {says}" in message and "no S3 here" in message
+
+
+@pytest.mark.parametrize(
+    ("batcher", "location", "fragment"),
+    [
+        ({}, "$.States.A.ItemBatcher", "needs MaxItemsPerBatch or MaxInputBytesPerBatch"),
+        ({"MaxItemsPerBatch": 0}, "$.States.A.ItemBatcher.MaxItemsPerBatch", "from 1"),
+        (
+            {"MaxInputBytesPerBatch": 262_145},
+            "$.States.A.ItemBatcher.MaxInputBytesPerBatch",
+            "262144",
+        ),
+        (
+            {"MaxItemsPerBatch": 2, "MaxItemsPerBatchPath": "$.n"},
+            "$.States.A.ItemBatcher.MaxItemsPerBatchPath",
+            "cannot be used together",
+        ),
+        ({"MaxItemsPerBatch": 2, "Size": 1}, "$.States.A.ItemBatcher.Size", "not allowed"),
+    ],
+)
+def test_an_item_batcher_is_checked(batcher: Any, location: str, fragment: str) -> None:
+    found = problems(_distributed(ItemBatcher=batcher))
+    assert any(where == location and fragment in message for where, message in found), found
+
+
+@pytest.mark.parametrize("label", ["x" * 41, "has space", "a/b", 5])
+def test_a_label_is_short_and_plain(label: Any) -> None:
+    location, _ = only_problem(_distributed(Label=label))
+    assert location == "$.States.A.Label"
 
 
 def test_the_inline_mode_is_accepted_explicitly() -> None:
@@ -113,10 +160,10 @@ def test_an_unknown_mode_is_refused() -> None:
         ("Label", "batch"),
     ],
 )
-def test_distributed_only_fields_are_refused(field: str, value: Any) -> None:
+def test_distributed_only_fields_are_refused_in_an_inline_map(field: str, value: Any) -> None:
     location, message = only_problem(_map(**{field: value}))
     assert location == f"$.States.A.{field}"
-    assert "Distributed Map, which is not supported here" in message
+    assert "belongs to a Distributed Map" in message and "DISTRIBUTED" in message
 
 
 def test_item_selector_and_parameters_exclude_each_other() -> None:

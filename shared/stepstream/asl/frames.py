@@ -65,6 +65,8 @@ class Group:
     # from `next_index` (they failed or were aborted).
     succeeded: set[int] = field(default_factory=set)
     redo: list[int] = field(default_factory=list)
+    batches: tuple[int, ...] | None = None  # a batching Map's batch starts in `items`
+    batch_input: Any = None
 
     @property
     def tolerates_failures(self) -> bool:

@@ -116,6 +116,10 @@ class MapStateStartedDetails(Details):
     length: int
 
 
+class MapRunStartedDetails(Details):
+    mapRunArn: str
+
+
 class MapIterationDetails(Details):
     name: str
     index: int
@@ -143,6 +147,8 @@ _DETAILS_FIELD: dict[str, str] = {
     "MapIterationSucceeded": "mapIterationSucceededEventDetails",
     "MapIterationFailed": "mapIterationFailedEventDetails",
     "MapIterationAborted": "mapIterationAbortedEventDetails",
+    "MapRunStarted": "mapRunStartedEventDetails",
+    "MapRunFailed": "mapRunFailedEventDetails",
     "ParallelStateFailed": "stateFailedEventDetails",
     "MapStateFailed": "stateFailedEventDetails",
 }
@@ -173,6 +179,8 @@ _DETAILS_TYPES: dict[str, type[Details]] = {
     "MapIterationSucceeded": MapIterationDetails,
     "MapIterationFailed": MapIterationDetails,
     "MapIterationAborted": MapIterationDetails,
+    "MapRunStarted": MapRunStartedDetails,
+    "MapRunFailed": FailureDetails,
     "ParallelStateFailed": FailureDetails,
     "MapStateFailed": FailureDetails,
 }
@@ -195,6 +203,7 @@ BARE_EVENTS = frozenset(
         "ParallelStateAborted",
         "MapStateSucceeded",
         "MapStateAborted",
+        "MapRunSucceeded",
         "WaitStateAborted",
         "LambdaFunctionStarted",
         "TaskHeartbeatRecorded",

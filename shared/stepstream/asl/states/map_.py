@@ -22,11 +22,12 @@ from stepstream.asl.history import (
     FailureDetails,
     HistoryEvent,
     MapIterationDetails,
+    MapRunStartedDetails,
     MapStateStartedDetails,
 )
 from stepstream.asl.json_values import compact_json
 from stepstream.asl.ports import SeededEntropy
-from stepstream.asl.states import lifecycle
+from stepstream.asl.states import lifecycle, map_batches
 from stepstream.asl.states.outcomes import Outcome, RunItems, Transition
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ class MapState(StateDef):
     tolerated_failure_count_path: str | None = None
     tolerated_failure_percentage: Any = None
     tolerated_failure_percentage_path: str | None = None
+    distributed: bool = False
+    label: str | None = None
+    item_batcher: Any = ABSENT
 
     def child_scope(self, index: int) -> Scope:
         return self.processor
@@ -68,6 +72,9 @@ def parse(name: str, raw: dict[str, Any], language: QueryLanguage) -> MapState:
         tolerated_failure_count_path=raw.get("ToleratedFailureCountPath"),
         tolerated_failure_percentage=raw.get("ToleratedFailurePercentage"),
         tolerated_failure_percentage_path=raw.get("ToleratedFailurePercentagePath"),
+        distributed=processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED",
+        label=raw.get("Label"),
+        item_batcher=raw.get("ItemBatcher", ABSENT),
     )
 
 
@@ -144,7 +151,26 @@ def step(state: MapState, raw: Any, env: Env) -> Outcome:
             "The ToleratedFailurePercentage field must be between 0 and 100, "
             f"got {compact_json(percentage)}",
         )
-    return RunItems(tuple(items), int(concurrency or 0), count, percentage)
+    if state.item_batcher is ABSENT:
+        return RunItems(tuple(items), int(concurrency or 0), count, percentage)
+    return RunItems(
+        tuple(items),
+        int(concurrency or 0),
+        count,
+        percentage,
+        batches=map_batches.batch_starts(state.item_batcher, items, data, raw, env),
+        batch_input=map_batches.batch_input(state, state.item_batcher, data, raw, env),
+    )
+
+
+def iteration_input(state: MapState, raw: Any, group: Group, index: int, env: Env) -> Any:
+    """What iteration `index` gets: its item, or with an ItemBatcher its batch of items."""
+    if group.batches is None:
+        return item_input(state, raw, index, group.items[index], env)
+    start = group.batches[index]
+    end = group.batches[index + 1] if index + 1 < len(group.batches) else len(group.items)
+    selected = [item_input(state, raw, i, group.items[i], env) for i in range(start, end)]
+    return map_batches.batch(selected, group.batch_input)
 
 
 def item_input(state: MapState, raw: Any, index: int, value: Any, env: Env) -> Any:
@@ -163,9 +189,16 @@ def item_input(state: MapState, raw: Any, index: int, value: Any, env: Env) -> A
 
 
 def run_items(run: Runner, frame: Frame, plan: RunItems) -> Transition:
-    run.emit("MapStateStarted", MapStateStartedDetails(length=len(plan.items)), frame.id)
+    current = frame.state
+    assert isinstance(current, MapState)
+    run.emit("MapStateStarted", MapStateStartedDetails(length=plan.iterations), frame.id)
+    if current.distributed:
+        arn = map_batches.map_run_arn(
+            run.state.state_machine_arn, current.label or current.name, run.entropy.uuid()
+        )
+        run.emit("MapRunStarted", MapRunStartedDetails(mapRunArn=arn), frame.id)
     if not plan.items:
-        run.emit("MapStateSucceeded", None, frame.id)
+        _succeeded(run, frame)
         return run.exit(frame, [], run.env(frame))
     group = frame.group
     run.later(lambda: progress(run, frame, group))
@@ -209,7 +242,7 @@ def progress(
         _fail(run, frame, error, cause)
         return
     if group.finished == group.total:
-        run.emit("MapStateSucceeded", None, frame.id)
+        _succeeded(run, frame)
         run.resume(frame, run.exit(frame, list(group.results), run.env(frame)))
         return
     limit = group.max_concurrency or group.total
@@ -230,7 +263,7 @@ def progress(
             run.later(partial(run.revive, stopped))
             continue
         try:
-            item = item_input(current, frame.input, index, group.items[index], env)
+            item = iteration_input(current, frame.input, group, index, env)
         except StatesError as exc:
             _fail(run, frame, exc.error, run.located(frame, exc))
             return
@@ -238,6 +271,12 @@ def progress(
             "MapIterationStarted", MapIterationDetails(name=current.name, index=index), frame.id
         )
         run.enter_later(run.state.frames[f"{frame.id}/{index}"], item)
+
+
+def _succeeded(run: Runner, frame: Frame) -> None:
+    if isinstance(frame.state, MapState) and frame.state.distributed:
+        run.emit("MapRunSucceeded", None, frame.id)
+    run.emit("MapStateSucceeded", None, frame.id)
 
 
 def _fail(run: Runner, frame: Frame, error: str, cause: str) -> None:
@@ -252,6 +291,8 @@ def _fail(run: Runner, frame: Frame, error: str, cause: str) -> None:
     if group.tolerates_failures and error != errors.RUNTIME:
         error = errors.EXCEED_TOLERATED_FAILURE_THRESHOLD
         cause = "The specified tolerated failure threshold was exceeded"
+    if isinstance(frame.state, MapState) and frame.state.distributed:
+        run.emit("MapRunFailed", FailureDetails(error=error, cause=cause), frame.id)
     failure = ("MapStateFailed", FailureDetails(error=error, cause=cause))
     run.resume(frame, run.fail_state(frame, error, cause, failure))
 
@@ -270,12 +311,14 @@ def started(state: ExecutionState, event: HistoryEvent) -> None:
     assert isinstance(plan, RunItems)
     frame.group = Group(
         kind="Map",
-        total=len(plan.items),
-        results=[None] * len(plan.items),
+        total=plan.iterations,
+        results=[None] * plan.iterations,
         items=plan.items,
         max_concurrency=plan.max_concurrency,
         tolerated_count=plan.tolerated_failure_count,
         tolerated_percentage=plan.tolerated_failure_percentage,
+        batches=plan.batches,
+        batch_input=plan.batch_input,
     )
     frame.phase = Phase.CHILDREN
 

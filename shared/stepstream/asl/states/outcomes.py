@@ -62,6 +62,13 @@ class RunItems:
     max_concurrency: int
     tolerated_failure_count: int | None
     tolerated_failure_percentage: float | None
+    # With an ItemBatcher: where each batch starts in `items`, and its BatchInput.
+    batches: tuple[int, ...] | None = None
+    batch_input: Any = None
+
+    @property
+    def iterations(self) -> int:
+        return len(self.items) if self.batches is None else len(self.batches)
 
 
 Outcome = Done | Chose | Succeeded | Raised | RunTask | Sleep | RunBranches | RunItems

@@ -19,7 +19,11 @@ from stepstream.asl.validation.expressions import (
     check_template,
     jsonata_or,
 )
-from stepstream.asl.validation.map_state import check_item_processor
+from stepstream.asl.validation.map_state import (
+    check_item_batcher,
+    check_item_processor,
+    check_label,
+)
 from stepstream.asl.validation.site import Site
 from stepstream.asl.validation.values import (
     JSONPATH,
@@ -126,6 +130,10 @@ def _credentials(run: Run, site: Site, value: Any, language: str) -> None:
         check_path_or_intrinsic(site.at("RoleArnPath"), value["RoleArnPath"])
 
 
+def _batcher(run: Run, site: Site, value: Any, language: str) -> None:
+    check_item_batcher(site, value, language)
+
+
 def _branches(run: Run, site: Site, value: Any, language: str) -> None:
     if expect_array(site, value, non_empty=True):
         for index, branch in enumerate(value):
@@ -166,6 +174,8 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
     "Branches": _branches,
     "ItemProcessor": check_item_processor,
     "Iterator": check_item_processor,
+    "Label": _plain(check_label),
+    "ItemBatcher": _batcher,
 }
 for _path_field in (
     "TimeoutSecondsPath",

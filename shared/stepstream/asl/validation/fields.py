@@ -58,17 +58,21 @@ _OWN: dict[str, dict[str, frozenset[str]]] = {
             "MaxConcurrency", "MaxConcurrencyPath",
             "ToleratedFailureCount", "ToleratedFailureCountPath",
             "ToleratedFailurePercentage", "ToleratedFailurePercentagePath",
+            "Label", "ItemBatcher", "ItemReader", "ResultWriter",
         },
         JSONATA: _FLOW | _HANDLERS
         | {
             "ItemProcessor", "Items", "ItemSelector", "Output", "Assign",
             "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage",
+            "Label", "ItemBatcher", "ItemReader", "ResultWriter",
         },
     },
 }  # fmt: skip
 
-# Fields of a Distributed Map, which reads items from and writes results to S3.
+# Fields of a Distributed Map (ItemProcessor.ProcessorConfig.Mode DISTRIBUTED).
 DISTRIBUTED_ONLY = frozenset({"ItemReader", "ItemBatcher", "ResultWriter", "Label"})
+# Of those, the ones that need S3, which is not here.
+NEEDS_S3 = {"ItemReader": "reads the items from S3", "ResultWriter": "writes the results to S3"}
 
 _ANY_STATE = frozenset().union(
     *(fields for by_lang in _OWN.values() for fields in by_lang.values())
@@ -100,11 +104,6 @@ def why_not_allowed(field: str, state_type: str, language: str) -> str:
         return _TERMINAL_HINTS[state_type].format(field=field)
     if field in _HANDLERS:
         return ERROR_HANDLING.format(field=field, type=state_type)
-    if state_type == "Map" and field in DISTRIBUTED_ONLY:
-        return (
-            f"field '{field}' belongs to a Distributed Map, which is not supported here"
-            " (it reads items from and writes results to S3); use an inline Map"
-        )
     if field in _ANY_STATE:
         return f"field '{field}' is not allowed in a {state_type} state"
     return f"unknown field '{field}' in a {state_type} state"

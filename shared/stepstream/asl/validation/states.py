@@ -7,6 +7,7 @@ from typing import Any
 from stepstream.asl.validation.context import Run
 from stepstream.asl.validation.field_checks import FIELD_CHECKS
 from stepstream.asl.validation.fields import FLOW_TYPES, STATE_TYPES, allowed, why_not_allowed
+from stepstream.asl.validation.map_state import check_distributed_fields
 from stepstream.asl.validation.site import Site, described, shown
 from stepstream.asl.validation.values import (
     JSONATA,
@@ -90,8 +91,10 @@ def _check_field_rules(site: Site, state_type: str, present: dict[str, Any]) -> 
         _check_wait_has_one(site, present)
     elif state_type == "Task":
         _check_heartbeat_within_timeout(site, present)
-    elif state_type == "Map" and "ItemProcessor" not in present and "Iterator" not in present:
-        site.report("required field 'ItemProcessor' is missing in a Map state")
+    elif state_type == "Map":
+        if "ItemProcessor" not in present and "Iterator" not in present:
+            site.report("required field 'ItemProcessor' is missing in a Map state")
+        check_distributed_fields(site, present)
 
 
 def _check_transition(site: Site, state_type: str, present: dict[str, Any]) -> None:
