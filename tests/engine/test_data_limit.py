@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from stepstream.asl.limits import MAX_PAYLOAD_BYTES, payload_size
 from tests.engine.support import entered, invoke_task, lambda_task, machine, of_type, run
 
@@ -109,3 +112,33 @@ def test_states_all_does_not_catch_it_as_aws_documents() -> None:
     )
     local = run(definition, {}, {"fetch": lambda event, context: TOO_BIG})
     assert failure(local) == ("States.DataLimitExceeded", cause("Fetch"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    pad=st.integers(min_value=LIMIT // 3 - 2_000, max_value=LIMIT // 2 + 2_000),
+    copies=st.integers(min_value=1, max_value=2),
+    key=st.sampled_from(["x", "é", 'q"uote']),
+)
+def test_the_limit_is_exact_however_the_output_is_built(pad: int, copies: int, key: str) -> None:
+    # The output is bounded from the input and the result, and measured only near the
+    # limit: whatever the sizes, a state fails exactly when its output is over 256 KiB.
+    state_input = {"pad": "p" * pad}
+    parameters = {f"c{i}.$": "$.pad" for i in range(copies)}
+    definition = machine(
+        {
+            "First": {"Type": "Pass", "Next": "Grow"},
+            "Grow": {
+                "Type": "Pass",
+                "Parameters": parameters,
+                "ResultPath": f"$['{key}']" if '"' in key else f"$.{key}",
+                "End": True,
+            },
+        }
+    )
+    output = {**state_input, key: {f"c{i}": state_input["pad"] for i in range(copies)}}
+    local = run(definition, state_input)
+    if payload_size(output) > LIMIT:
+        assert failure(local) == ("States.DataLimitExceeded", cause("Grow"))
+    else:
+        assert local.execution.output == output

@@ -17,7 +17,7 @@ list of rules, ``Not`` over one rule). As on AWS:
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -74,32 +74,144 @@ def evaluate_rule(
     ``Variable`` and ``...Path`` operands may read the input (``$.x``), the context object
     (``$$.Execution.Id``) or a workflow variable (``$order.total``).
     """
-    if "And" in rule:
-        return all(_each(rule["And"], data, context, variables))
-    if "Or" in rule:
-        return any(_each(rule["Or"], data, context, variables))
+    return compile_rule(rule)(data, lambda: context, variables)
+
+
+# A compiled rule: (data, a function giving the context object, variables) -> holds.
+Test = Callable[[Any, Callable[[], Any], Mapping[str, Any]], bool]
+_COMPILED: dict[int, tuple[Mapping[str, Any], Test]] = {}
+_COMPILED_LIMIT = 4096
+
+
+def compile_rule(rule: Mapping[str, Any]) -> Test:
+    """``rule`` turned into a function once: paths parsed, operands prepared.
+
+    Rules come from definitions, parsed once and never changed, so the compiled form is
+    kept by the rule's identity (with the rule itself, so the identity stays its own).
+    """
+    entry = _COMPILED.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
+    compiled = _compile(rule)
+    if len(_COMPILED) >= _COMPILED_LIMIT:
+        _COMPILED.clear()
+    _COMPILED[id(rule)] = (rule, compiled)
+    return compiled
+
+
+def _compile(rule: Mapping[str, Any]) -> Test:
+    if "And" in rule or "Or" in rule:
+        combine = all if "And" in rule else any
+        rules = rule["And"] if "And" in rule else rule["Or"]
+        if not isinstance(rules, list):
+            raise ValueError(f"And/Or must hold a list of rules, got {rules!r}")
+        parts = [_compile(inner) for inner in rules]
+        return lambda data, context, variables: combine(
+            part(data, context, variables) for part in parts
+        )
     if "Not" in rule:
-        return not evaluate_rule(rule["Not"], data=data, context=context, variables=variables)
+        inner = _compile(rule["Not"])
+        return lambda data, context, variables: not inner(data, context, variables)
     name = _operator_of(rule)
     variable = rule.get("Variable")
     if not isinstance(variable, str):
         raise ValueError(f"Choice rule has no Variable path: {dict(rule)!r}")
-    value = _select(variable, data, context, variables)
+    select = _selector(variable)
     if name == "IsPresent":
-        return bool((value is not _MISSING) == rule[name])
-    if value is _MISSING:
-        raise _invalid_path(variable)
+        wanted = rule[name]
+        return lambda data, context, variables: (
+            (select(data, context, variables) is not _MISSING) == wanted
+        )
     if name in TYPE_TESTS:
-        return bool(_type_test(name, value) == rule[name])
+        return _compile_type_test(name, rule[name], select, variable)
     if name in PATH_COMPARISONS:
-        kind, relation = PATH_COMPARISONS[name]
-        operand = _select(rule[name], data, context, variables)
+        return _compile_path_comparison(name, rule[name], select, variable)
+    kind, relation = COMPARISONS[name]
+    holds = _comparison(kind, relation, rule[name])
+
+    def compare(data: Any, context: Callable[[], Any], variables: Mapping[str, Any]) -> bool:
+        value = select(data, context, variables)
+        if value is _MISSING:
+            raise _invalid_path(variable)
+        return holds(value)
+
+    return compare
+
+
+Selector = Callable[[Any, Callable[[], Any], Mapping[str, Any]], Any]
+
+
+def _selector(path: str) -> Selector:
+    """The value at ``path``, or _MISSING when it selects nothing."""
+    compiled = jsonpath.compile_path(path)
+    from_context = path.startswith("$$")
+
+    def select(data: Any, context: Callable[[], Any], variables: Mapping[str, Any]) -> Any:
+        try:
+            return compiled(data, context() if from_context else None, variables)
+        except LookupError:
+            return _MISSING
+
+    return select
+
+
+def _compile_type_test(name: str, wanted: Any, select: Selector, variable: str) -> Test:
+    def test(data: Any, context: Callable[[], Any], variables: Mapping[str, Any]) -> bool:
+        value = select(data, context, variables)
+        if value is _MISSING:
+            raise _invalid_path(variable)
+        return bool(_type_test(name, value) == wanted)
+
+    return test
+
+
+def _compile_path_comparison(name: str, path: Any, select: Selector, variable: str) -> Test:
+    kind, relation = PATH_COMPARISONS[name]
+    select_operand = _selector(path)
+
+    def compare(data: Any, context: Callable[[], Any], variables: Mapping[str, Any]) -> bool:
+        value = select(data, context, variables)
+        if value is _MISSING:
+            raise _invalid_path(variable)
+        operand = select_operand(data, context, variables)
         if operand is _MISSING:
-            raise _invalid_path(rule[name])
-    else:
-        kind, relation = COMPARISONS[name]
-        operand = rule[name]
-    return _compare(kind, relation, value, operand)
+            raise _invalid_path(path)
+        return _compare(kind, relation, value, operand)
+
+    return compare
+
+
+def _comparison(kind: str, relation: str, operand: Any) -> Callable[[Any], bool]:
+    """A comparison against a literal operand, with the operand prepared once."""
+    if kind == "Numeric":
+        if not is_number(operand):
+            return lambda value: False
+        holds = _RELATIONS[relation]
+        return lambda value: is_number(value) and holds(value, operand)
+    if kind == "Boolean":
+        return lambda value: (
+            isinstance(value, bool) and isinstance(operand, bool) and value == operand
+        )
+    if not isinstance(operand, str):
+        return lambda value: False
+    if relation == "Matches":
+        matches = _wildcard(operand)
+        return lambda value: isinstance(value, str) and matches(value)
+    if kind == "String":
+        holds, encoded = _RELATIONS[relation], _utf16(operand)
+        if relation == "Equals":
+            return lambda value: value == operand  # equal strings have equal code units
+        return lambda value: isinstance(value, str) and holds(_utf16(value), encoded)
+    other = _timestamp(operand)
+    if other is None:
+        return lambda value: False
+    holds = _RELATIONS[relation]
+
+    def timestamp(value: Any) -> bool:
+        moment = _timestamp(value) if isinstance(value, str) else None
+        return moment is not None and holds(moment, other)
+
+    return timestamp
 
 
 def rule_errors(rule: Any, *, at: str = "") -> list[tuple[str, str]]:
@@ -112,24 +224,11 @@ def rule_errors(rule: Any, *, at: str = "") -> list[tuple[str, str]]:
     return _rule_errors(rule, at, top_level=True)
 
 
-def _each(rules: Any, data: Any, context: Any, variables: Mapping[str, Any]) -> Iterator[bool]:
-    if not isinstance(rules, list):
-        raise ValueError(f"And/Or must hold a list of rules, got {rules!r}")
-    return (evaluate_rule(r, data=data, context=context, variables=variables) for r in rules)
-
-
 def _operator_of(rule: Mapping[str, Any]) -> str:
     names = [key for key in rule if key in OPERATORS]
     if len(names) != 1:
         raise ValueError(f"Choice rule must have exactly one operator, found {names}: {rule!r}")
     return names[0]
-
-
-def _select(path: str, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
-    try:
-        return jsonpath.select_with_context(path, data, context, variables)
-    except LookupError:
-        return _MISSING
 
 
 def _invalid_path(path: str) -> StatesError:

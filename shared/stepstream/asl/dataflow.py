@@ -7,27 +7,51 @@ variables as they were before the state, so assignments are simultaneous.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from stepstream.asl import errors, jsonata_expr, jsonpath, payload
-from stepstream.asl.choice_rules import evaluate_rule
+from stepstream.asl.choice_rules import compile_rule
 from stepstream.asl.definition import ABSENT, StateDef
 from stepstream.asl.errors import StatesError
 from stepstream.asl.jsonpath import PathNotFound
 from stepstream.asl.ports import Entropy
 
 
-@dataclass(frozen=True, slots=True)
 class Env:
-    """What expressions may see while one state runs."""
+    """What expressions may see while one state runs.
 
-    context: dict[str, Any]
-    variables: Mapping[str, Any]
-    entropy: Entropy
-    now: datetime
+    The context object is built only when an expression reads it: most transitions never
+    do, and building it (two timestamps as text among them) cost more than the rest of a
+    simple state.
+    """
+
+    __slots__ = ("_build", "_context", "entropy", "now", "variables")
+
+    def __init__(
+        self,
+        *,
+        variables: Mapping[str, Any],
+        entropy: Entropy,
+        now: datetime,
+        context: dict[str, Any] | None = None,
+        build: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self._context = context
+        self._build = build
+        self.variables = variables
+        self.entropy = entropy
+        self.now = now
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.load_context()
+
+    def load_context(self) -> dict[str, Any]:
+        if self._context is None:
+            self._context = self._build() if self._build is not None else {}
+        return self._context
 
 
 def select_path(path: str | None, data: Any, env: Env, field: str) -> Any:
@@ -37,7 +61,8 @@ def select_path(path: str | None, data: Any, env: Env, field: str) -> Any:
     if path == "$":
         return data
     try:
-        return jsonpath.select_with_context(path, data, env.context, env.variables)
+        context = env.context if path.startswith("$$") else None
+        return jsonpath.select_with_context(path, data, context, env.variables)
     except PathNotFound as miss:
         raise StatesError(errors.RUNTIME, f"Invalid path '{path}' : {miss.detail}") from None
 
@@ -46,7 +71,7 @@ def template(value: Any, data: Any, env: Env, failure_error: str = errors.RUNTIM
     return payload.evaluate_template(
         value,
         data=data,
-        context=env.context,
+        context_source=env.load_context,
         variables=env.variables,
         entropy=env.entropy,
         failure_error=failure_error,
@@ -147,4 +172,4 @@ def rule_matches(
             variables=env.variables,
             entropy=env.entropy,
         )
-    return evaluate_rule(rule, data=data, context=env.context, variables=env.variables)
+    return compile_rule(rule)(data, env.load_context, env.variables)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeAlias
 
@@ -26,7 +26,7 @@ from stepstream.asl.errors import StatesError
 from stepstream.asl.intrinsic_arguments import InvalidArguments
 from stepstream.asl.intrinsic_functions import FUNCTIONS, template_pieces
 from stepstream.asl.json_values import compact_json
-from stepstream.asl.jsonpath import PathNotFound, path_error, select_with_context
+from stepstream.asl.jsonpath import PathNotFound, compile_path, path_error
 from stepstream.asl.ports import Entropy
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "IntrinsicSyntaxError",
     "LiteralArgument",
     "PathArgument",
+    "compile_intrinsic",
     "evaluate_intrinsic",
     "is_intrinsic",
     "parse_intrinsic",
@@ -105,55 +106,91 @@ def evaluate_intrinsic(
     expr: str, *, data: Any, context: Any, variables: Mapping[str, Any], entropy: Entropy
 ) -> Any:
     """The value of the intrinsic call ``expr``; raises ``StatesError`` when it fails."""
+    return compile_intrinsic(expr)(data, lambda: context, variables, entropy)
+
+
+# What a compiled call or argument computes from the data, the context object (a function
+# giving it: it is built only when a $$ path reads it), the variables and the random source.
+ContextSource = Callable[[], Any]
+Compiled = Callable[[Any, ContextSource, Mapping[str, Any], Entropy], Any]
+
+
+@functools.lru_cache(maxsize=2048)
+def compile_intrinsic(expr: str) -> Compiled:
+    """``expr`` parsed and turned into a function once, for every state transition after.
+
+    A call that does not parse compiles to a function raising States.IntrinsicFailure,
+    so the failure still happens where the call is evaluated.
+    """
     try:
         call = parse_intrinsic(expr)
     except IntrinsicSyntaxError as error:
-        raise StatesError(INTRINSIC_ERROR, str(error)) from None
-    return _Evaluation(expr, data, context, variables, entropy).call(call)
+        failure = StatesError(INTRINSIC_ERROR, str(error))
+
+        def fail(
+            data: Any, context: ContextSource, variables: Mapping[str, Any], entropy: Entropy
+        ) -> Any:
+            raise failure
+
+        return fail
+    return _compile_call(expr, call)
 
 
-@dataclass(frozen=True, slots=True)
-class _Evaluation:
-    expr: str
-    data: Any
-    context: Any
-    variables: Mapping[str, Any]
-    entropy: Entropy
+def _compile_call(expr: str, call: IntrinsicCall) -> Compiled:
+    implementation = FUNCTIONS[call.name].implementation
+    arguments = tuple(
+        _compile_argument(expr, call, position) for position in range(len(call.arguments))
+    )
+    name = call.name
 
-    def call(self, call: IntrinsicCall) -> Any:
-        args = [self.argument(call, position) for position in range(len(call.arguments))]
+    def run(
+        data: Any, context: ContextSource, variables: Mapping[str, Any], entropy: Entropy
+    ) -> Any:
+        values = [argument(data, context, variables, entropy) for argument in arguments]
         try:
-            return FUNCTIONS[call.name].implementation(args, self.entropy)
+            return implementation(values, entropy)
         except InvalidArguments as error:
-            raise self.failure(f"Invalid arguments in {call.name}: {error}") from None
+            raise _failure(expr, f"Invalid arguments in {name}: {error}") from None
 
-    def argument(self, call: IntrinsicCall, position: int) -> Any:
-        argument = call.arguments[position]
-        if isinstance(argument, IntrinsicCall):
-            return self.call(argument)
-        if isinstance(argument, PathArgument):
-            return self.lookup(argument.path)
-        if call.name == "States.Format" and position == 0 and argument.raw is not None:
-            return argument.raw  # the template keeps its escapes until it is filled in
-        return argument.value
+    return run
 
-    def lookup(self, path: str) -> Any:
+
+def _compile_argument(expr: str, call: IntrinsicCall, position: int) -> Compiled:
+    argument = call.arguments[position]
+    if isinstance(argument, IntrinsicCall):
+        return _compile_call(expr, argument)
+    if isinstance(argument, PathArgument):
+        return _compile_lookup(expr, argument.path)
+    # A Format template keeps its escapes until it is filled in.
+    raw = call.name == "States.Format" and position == 0 and argument.raw is not None
+    value = argument.raw if raw else argument.value
+    return lambda data, context, variables, entropy: value
+
+
+def _compile_lookup(expr: str, path: str) -> Compiled:
+    select = compile_path(path)
+    from_context = path.startswith("$$")
+
+    def lookup(
+        data: Any, context: ContextSource, variables: Mapping[str, Any], entropy: Entropy
+    ) -> Any:
         try:
-            return select_with_context(path, self.data, self.context, self.variables)
+            return select(data, context() if from_context else None, variables)
         except PathNotFound as error:
-            if path.startswith("$$"):
-                where = f"in the context object '{compact_json(self.context)}'"
+            if from_context:
+                where = f"in the context object '{compact_json(context())}'"
             elif path.startswith(("$.", "$[")) or path == "$":
-                where = f"in the input '{compact_json(self.data)}'"
+                where = f"in the input '{compact_json(data)}'"
             else:
                 where = f"({error.reason})"
             detail = f"The JsonPath argument for the field '{path}' could not be found {where}"
-            raise self.failure(detail) from None
+            raise _failure(expr, detail) from None
 
-    def failure(self, detail: str) -> StatesError:
-        return StatesError(
-            INTRINSIC_ERROR, f"The function '{self.expr}' had the following error: {detail}"
-        )
+    return lookup
+
+
+def _failure(expr: str, detail: str) -> StatesError:
+    return StatesError(INTRINSIC_ERROR, f"The function '{expr}' had the following error: {detail}")
 
 
 class _Parser:

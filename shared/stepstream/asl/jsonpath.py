@@ -18,7 +18,7 @@ variable). Parsed paths are cached, and plain paths like ``$.a.b[0]`` take a fas
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stepstream.asl import errors
@@ -44,6 +44,7 @@ __all__ = [
     "PathNotFound",
     "PathSyntaxError",
     "apply_result_path",
+    "compile_path",
     "is_definite_path",
     "is_reference_path",
     "is_valid_path",
@@ -117,6 +118,55 @@ def select_with_context(
     if path.startswith("$$"):
         return select(path, context)
     return select(path, data, variables=variables)
+
+
+PathSelector = Callable[[Any, Any, "Mapping[str, Any] | None"], Any]
+
+
+def compile_path(path: str) -> PathSelector:
+    """A function ``(data, context, variables) -> value`` for ``path``, made once.
+
+    It behaves as :func:`select_with_context`, raising :class:`PathNotFound` and, for a
+    path that does not parse, :class:`PathSyntaxError` when called.
+    """
+    compiled = _COMPILED_PATHS.get(path)
+    if compiled is None:
+        compiled = _compile_path(path)
+        if len(_COMPILED_PATHS) >= _PLAIN_PATHS_LIMIT:
+            _COMPILED_PATHS.clear()
+        _COMPILED_PATHS[path] = compiled
+    return compiled
+
+
+_COMPILED_PATHS: dict[str, PathSelector] = {}
+
+
+def _compile_path(path: str) -> PathSelector:
+    if path == "$":
+        return lambda data, context, variables: data
+    try:
+        parsed = parse_path(path)
+    except PathSyntaxError:
+        return lambda data, context, variables: select_with_context(path, data, context, variables)
+    keys = parsed.keys
+    if keys is None or parsed.root == "variable":
+        return lambda data, context, variables: select_with_context(path, data, context, variables)
+    from_context = parsed.root == "context"
+
+    def follow(data: Any, context: Any, variables: Mapping[str, Any] | None) -> Any:
+        node = context if from_context else data
+        try:
+            for key in keys:
+                if key.__class__ is int and node.__class__ is not list:
+                    break  # indexing a string would pick a character
+                node = node[key]
+            else:
+                return node
+        except (KeyError, IndexError, TypeError):
+            pass
+        return _follow(path, keys, context if from_context else data)
+
+    return follow
 
 
 def path_error(path: str) -> str | None:

@@ -25,11 +25,57 @@ def payload_size(value: Any) -> int:
 def check_state_data(state_name: str, value: Any) -> None:
     """Raise States.DataLimitExceeded if ``value`` is more than a state may hand on."""
     if payload_size(value) > MAX_PAYLOAD_BYTES:
-        raise StatesError(
-            errors.DATA_LIMIT_EXCEEDED,
-            f"The state/task '{state_name}' returned a result with a size exceeding the "
-            "maximum number of bytes service limit.",
-        )
+        raise _exceeded(state_name)
+
+
+def _exceeded(state_name: str) -> StatesError:
+    return StatesError(
+        errors.DATA_LIMIT_EXCEEDED,
+        f"The state/task '{state_name}' returned a result with a size exceeding the "
+        "maximum number of bytes service limit.",
+    )
+
+
+class SizeBounds:
+    """Upper bounds on the JSON size of the values one decision hands from state to state.
+
+    Serializing every state's whole output to measure it cost a third of a simple
+    transition, though most outputs are the input with a small result added. A state's
+    output is bounded instead from its input's bound and its result's size; only when the
+    bound passes the limit is the output serialized and measured exactly, so the 256 KiB
+    rule stays exact. Values are kept with their bounds, by identity, for one decision.
+    """
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Any, int, bool]] = {}
+
+    def of(self, value: Any) -> int:
+        """An upper bound on ``value``'s size: its exact size, unless a bound is known."""
+        entry = self._known.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        return self._measure(value)
+
+    def check(self, state_name: str, value: Any, bound: int | None = None) -> None:
+        """Raise States.DataLimitExceeded if ``value`` is more than a state may hand on.
+
+        ``bound``, when given, is an upper bound on its size worked out without it.
+        """
+        if bound is not None and bound <= MAX_PAYLOAD_BYTES:
+            if id(value) not in self._known:
+                self._known[id(value)] = (value, bound, False)
+            return
+        entry = self._known.get(id(value))
+        exact = entry[1] if entry is not None and entry[0] is value and entry[2] else None
+        if (exact if exact is not None else self._measure(value)) > MAX_PAYLOAD_BYTES:
+            raise _exceeded(state_name)
+
+    def _measure(self, value: Any) -> int:
+        size = payload_size(value)
+        self._known[id(value)] = (value, size, True)
+        return size
 
 
 def execution_input_problem(value: Any) -> str | None:

@@ -9,23 +9,22 @@ intrinsic function call. Objects inside arrays are templates too.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stepstream.asl import errors
 from stepstream.asl.errors import StatesError
-from stepstream.asl.intrinsics import IntrinsicSyntaxError, evaluate_intrinsic, parse_intrinsic
+from stepstream.asl.intrinsics import IntrinsicSyntaxError, compile_intrinsic, parse_intrinsic
 from stepstream.asl.json_values import compact_json, type_name
 from stepstream.asl.jsonpath import (
     PathNotFound,
-    PathSyntaxError,
+    compile_path,
     is_definite_path,
     path_error,
-    select_with_context,
 )
 from stepstream.asl.ports import Entropy
 
-__all__ = ["evaluate_template", "template_errors"]
+__all__ = ["Template", "compile_template", "evaluate_template", "template_errors"]
 
 _SUFFIX = ".$"
 # A value starting like an intrinsic is judged as one, so a malformed call is reported
@@ -38,10 +37,11 @@ def evaluate_template(
     template: Any,
     *,
     data: Any,
-    context: Any,
+    context: Any = None,
     variables: Mapping[str, Any],
     entropy: Entropy,
     failure_error: str = errors.RUNTIME,
+    context_source: Callable[[], Any] | None = None,
 ) -> Any:
     """The value ``template`` describes for ``data``.
 
@@ -49,9 +49,29 @@ def evaluate_template(
     as Step Functions reports it, unless the caller asks otherwise); an indefinite one (a
     wildcard, slice or filter) selects an empty list instead. A ``.$`` value that is not a
     string or not a path raises States.Runtime; a failing intrinsic raises
-    States.IntrinsicFailure.
+    States.IntrinsicFailure. The context object may be given as ``context_source``, a
+    function giving it, called only if a ``$$`` path reads it.
     """
-    return _Evaluation(data, context, variables, entropy, failure_error).value(template)
+    source = context_source if context_source is not None else (lambda: context)
+    evaluation = _Evaluation(data, source, variables, entropy, failure_error)
+    return compile_template(template)(evaluation)
+
+
+def compile_template(template: Any) -> Template:
+    """``template`` turned into a function of an evaluation, once per template object.
+
+    Templates come from definitions, which are parsed once and never changed, so the
+    compiled form is kept by the template's identity (with the template itself, so that
+    identity cannot pass to another object while it is kept).
+    """
+    entry = _COMPILED.get(id(template))
+    if entry is not None and entry[0] is template:
+        return entry[1]
+    compiled = _compile(template)
+    if len(_COMPILED) >= _COMPILED_LIMIT:
+        _COMPILED.clear()
+    _COMPILED[id(template)] = (template, compiled)
+    return compiled
 
 
 def template_errors(template: Any) -> list[tuple[str, str]]:
@@ -65,14 +85,14 @@ def template_errors(template: Any) -> list[tuple[str, str]]:
 
 
 class _Evaluation:
-    # A plain class: templates are evaluated on every state transition, and a frozen
-    # dataclass costs more to build than the rest of a small template.
+    """What one evaluation of a template reads."""
+
     __slots__ = ("context", "data", "entropy", "failure_error", "variables")
 
     def __init__(
         self,
         data: Any,
-        context: Any,
+        context: Callable[[], Any],
         variables: Mapping[str, Any],
         entropy: Entropy,
         failure_error: str,
@@ -83,57 +103,86 @@ class _Evaluation:
         self.entropy = entropy
         self.failure_error = failure_error
 
-    def value(self, node: Any) -> Any:
-        if isinstance(node, dict):
-            return self.object(node)
-        if isinstance(node, list):
-            return [self.value(item) for item in node]
-        return node
 
-    def object(self, node: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, item in node.items():
-            if key.endswith(_SUFFIX):
-                result[key[: -len(_SUFFIX)]] = self.dynamic(key, item)
-            else:
-                result[key] = self.value(item)
-        return result
+Template = Callable[[_Evaluation], Any]
+_COMPILED: dict[int, tuple[Any, Template]] = {}
+_COMPILED_LIMIT = 4096
 
-    def dynamic(self, key: str, expr: Any) -> Any:
-        if not isinstance(expr, str):
-            raise StatesError(
-                errors.RUNTIME,
-                f"The value for the field '{key}' must be a string holding a JSONPath or an "
-                f"intrinsic function, got {type_name(expr)} {compact_json(expr)}",
-            )
-        if expr.startswith(_INTRINSIC_PREFIX):
-            return evaluate_intrinsic(
-                expr,
-                data=self.data,
-                context=self.context,
-                variables=self.variables,
-                entropy=self.entropy,
-            )
-        try:
-            return select_with_context(expr, self.data, self.context, self.variables)
-        except PathNotFound as error:
-            if not is_definite_path(expr):
-                return []  # what a wildcard or slice over nothing selects
-            raise StatesError(self.failure_error, self.not_found(key, expr, error)) from None
-        except PathSyntaxError as error:
-            raise StatesError(
+
+def _compile(node: Any) -> Template:
+    if isinstance(node, dict):
+        return _compile_object(node)
+    if isinstance(node, list):
+        items = [_compile(item) for item in node]
+        return lambda evaluation: [item(evaluation) for item in items]
+    return lambda evaluation: node
+
+
+def _compile_object(node: dict[str, Any]) -> Template:
+    fields = tuple(
+        (key[: -len(_SUFFIX)], _compile_dynamic(key, item))
+        if key.endswith(_SUFFIX)
+        else (key, _compile(item))
+        for key, item in node.items()
+    )
+
+    def build(evaluation: _Evaluation) -> dict[str, Any]:
+        return {key: field(evaluation) for key, field in fields}
+
+    return build
+
+
+def _compile_dynamic(key: str, expr: Any) -> Template:
+    if not isinstance(expr, str):
+        failure = StatesError(
+            errors.RUNTIME,
+            f"The value for the field '{key}' must be a string holding a JSONPath or an "
+            f"intrinsic function, got {type_name(expr)} {compact_json(expr)}",
+        )
+        return _raising(failure)
+    if expr.startswith(_INTRINSIC_PREFIX):
+        call = compile_intrinsic(expr)
+        return lambda e: call(e.data, e.context, e.variables, e.entropy)
+    reason = path_error(expr)
+    if reason is not None:
+        return _raising(
+            StatesError(
                 errors.RUNTIME,
                 f"The value for the field '{key}' must be a valid JSONPath or a valid "
-                f"intrinsic function call: {error.reason}",
-            ) from None
+                f"intrinsic function call: {reason}",
+            )
+        )
+    select = compile_path(expr)
+    definite = is_definite_path(expr)
+    from_context = expr.startswith("$$")
 
-    def not_found(self, key: str, expr: str, error: PathNotFound) -> str:
-        prefix = f"The JSONPath '{expr}' specified for the field '{key}' could not be found"
-        if expr.startswith("$$"):
-            return f"{prefix} in the context object '{compact_json(self.context)}'"
-        if expr == "$" or expr.startswith(("$.", "$[")):
-            return f"{prefix} in the input '{compact_json(self.data)}'"
-        return f"{prefix}: {error.reason}"
+    def dynamic(evaluation: _Evaluation) -> Any:
+        context = evaluation.context() if from_context else None
+        try:
+            return select(evaluation.data, context, evaluation.variables)
+        except PathNotFound as error:
+            if not definite:
+                return []  # what a wildcard or slice over nothing selects
+            cause = _not_found(evaluation, key, expr, error)
+            raise StatesError(evaluation.failure_error, cause) from None
+
+    return dynamic
+
+
+def _raising(failure: StatesError) -> Template:
+    def fail(evaluation: _Evaluation) -> Any:
+        raise StatesError(failure.error, failure.cause)
+
+    return fail
+
+
+def _not_found(evaluation: _Evaluation, key: str, expr: str, error: PathNotFound) -> str:
+    prefix = f"The JSONPath '{expr}' specified for the field '{key}' could not be found"
+    if expr.startswith("$$"):
+        return f"{prefix} in the context object '{compact_json(evaluation.context())}'"
+    if expr == "$" or expr.startswith(("$.", "$[")):
+        return f"{prefix} in the input '{compact_json(evaluation.data)}'"
+    return f"{prefix}: {error.reason}"
 
 
 def _collect_errors(node: Any, location: str, problems: list[tuple[str, str]]) -> None:

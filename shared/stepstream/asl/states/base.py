@@ -18,7 +18,7 @@ from typing import Any
 
 from stepstream.asl import errors, evolve, states
 from stepstream.asl.dataflow import Env, caught_output
-from stepstream.asl.definition import Catcher, Retrier
+from stepstream.asl.definition import ABSENT, Catcher, Retrier, StateDef
 from stepstream.asl.errors import StatesError
 from stepstream.asl.frames import ExecutionState, Frame, Phase
 from stepstream.asl.history import (
@@ -29,8 +29,10 @@ from stepstream.asl.history import (
     HistoryEvent,
     StateEnteredDetails,
     StateExitedDetails,
+    trusted,
 )
-from stepstream.asl.limits import check_state_data
+from stepstream.asl.jsonpath import is_definite_path
+from stepstream.asl.limits import SizeBounds
 from stepstream.asl.messages import Effect
 from stepstream.asl.ports import Clock, Entropy
 from stepstream.asl.retry_after import choose_delay
@@ -75,6 +77,45 @@ def _with_retry_delay(details: FailureDetails, retrier: Retrier, drawn: float) -
     )
 
 
+def _output_bound(
+    sizes: SizeBounds, state: StateDef, raw: Any, result: Any, output: Any
+) -> int | None:
+    """An upper bound on the size of a JSONPath state's output, from its input and result,
+    or None where the output may hold more than they do (JSONata, ResultSelector)."""
+    if output is raw:
+        return sizes.of(raw)
+    if state.is_jsonata or state.result_selector is not ABSENT:
+        return None
+    if state.type == "Wait":
+        return _passthrough_bound(sizes, state, raw, output)
+    if not _only_narrows(state.output_path):
+        return None
+    path = state.result_path
+    if path is None:
+        return sizes.of(raw)
+    if path == "$":
+        return sizes.of(result)
+    # Placing the result adds it and, at worst, each key on the way (escaped) with the
+    # braces of an object made for it.
+    return sizes.of(raw) + sizes.of(result) + 6 * len(path) + 8
+
+
+def _passthrough_bound(sizes: SizeBounds, state: StateDef, raw: Any, output: Any) -> int | None:
+    """An upper bound on the output of a state that hands on (part of) its input."""
+    if output is raw:
+        return sizes.of(raw)
+    if state.is_jsonata:
+        return None
+    if _only_narrows(state.input_path) and _only_narrows(state.output_path):
+        return sizes.of(raw)
+    return None
+
+
+def _only_narrows(path: str | None) -> bool:
+    """Whether a path selects at most one value of its input (so never more than it)."""
+    return path is None or path == "$" or is_definite_path(path)
+
+
 def match_catcher(catchers: tuple[Catcher, ...], error: str) -> Catcher | None:
     for catcher in catchers:
         if errors.matches(catcher.error_equals, error):
@@ -91,6 +132,7 @@ class Runner:
         self.entropy = entropy
         self.events: list[HistoryEvent] = []
         self.effects: list[Effect] = []
+        self.sizes = SizeBounds()
         self._work: deque[Callable[[], None]] = deque()
 
     def later(self, work: Callable[[], None]) -> None:
@@ -102,7 +144,8 @@ class Runner:
             self._work.popleft()()
 
     def emit(self, kind: str, details: Details | None = None, scope: str = "") -> HistoryEvent:
-        event = HistoryEvent(
+        event = trusted(
+            HistoryEvent,
             id=self.state.last_event_id + 1,
             previous_event_id=self.state.last_event_id,
             timestamp=self.clock.now(),
@@ -125,7 +168,8 @@ class Runner:
         while transition is not None and self.state.running:
             name, data = transition
             kind = frame.scope.states[name].type
-            self.emit(f"{kind}StateEntered", StateEnteredDetails(name=name, input=data), frame.id)
+            details = trusted(StateEnteredDetails, name=name, input=data)
+            self.emit(f"{kind}StateEntered", details, frame.id)
             transition = self.attempt(frame)
 
     def enter_later(self, frame: Frame, data: Any) -> None:
@@ -186,7 +230,8 @@ class Runner:
         assert current is not None
         try:
             output, assigned = states.output(current, frame.input, result, env)
-            check_state_data(current.name, output)
+            bound = _output_bound(self.sizes, current, frame.input, result, output)
+            self.sizes.check(current.name, output, bound)
         except StatesError as exc:
             return self.fail_state(frame, exc.error, self.located(frame, exc), None)
         self.emit_exited(frame, output, assigned)
@@ -223,17 +268,23 @@ class Runner:
             self.enter(frame, *transition)
 
     def _oversized(self, frame: Frame, output: Any) -> StatesError | None:
-        assert frame.state is not None
+        """Whether a state without a result (Choice, Succeed) hands on too much."""
+        current = frame.state
+        assert current is not None
+        bound = _passthrough_bound(self.sizes, current, frame.input, output)
         try:
-            check_state_data(frame.state.name, output)
+            self.sizes.check(current.name, output, bound)
         except StatesError as exc:
             return exc
         return None
 
     def emit_exited(self, frame: Frame, output: Any, assigned: dict[str, Any]) -> None:
         assert frame.state is not None
-        details = StateExitedDetails(
-            name=frame.state.name, output=output, assignedVariables=assigned or None
+        details = trusted(
+            StateExitedDetails,
+            name=frame.state.name,
+            output=output,
+            assignedVariables=assigned or None,
         )
         self.emit(f"{frame.state.type}StateExited", details, frame.id)
 
@@ -277,7 +328,7 @@ class Runner:
                 {"Error": error, "Cause": cause},
                 env,
             )
-            check_state_data(current.name, output)
+            self.sizes.check(current.name, output)
         except StatesError as exc:
             self.fail_frame(frame, exc.error, self.located(frame, exc))
             return None

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from stepstream.asl import errors
 from stepstream.asl.dataflow import Env
-from stepstream.asl.definition import Retrier
+from stepstream.asl.definition import Retrier, StateDef
 from stepstream.asl.frames import ExecutionState, Frame, Group, Phase, Timer
 from stepstream.asl.history import (
     ExecutionFailedDetails,
@@ -45,7 +46,21 @@ def match_retrier(retriers: tuple[Retrier, ...], error: str) -> int | None:
 
 def frame_env(state: ExecutionState, frame: Frame, entropy: Any, now: datetime) -> Env:
     """What expressions see in `frame`'s current state (the context object `$$` included)."""
-    current = frame.state
+    return Env(
+        variables=frame.variables,
+        entropy=entropy,
+        now=now,
+        build=partial(context_object, state, frame.state, frame.entered_at, frame.retries),
+    )
+
+
+def context_object(
+    state: ExecutionState,
+    current: StateDef | None,
+    entered_at: datetime | None,
+    retries: int,
+) -> dict[str, Any]:
+    """The context object `$$` as it stands in `frame`'s current state."""
     context: dict[str, Any] = {
         "Execution": {
             "Id": state.execution_arn,
@@ -56,7 +71,7 @@ def frame_env(state: ExecutionState, frame: Frame, entropy: Any, now: datetime) 
             "RedriveCount": state.redrive_count,
         },
         "State": {
-            "EnteredTime": format_timestamp(frame.entered_at) if frame.entered_at else None,
+            "EnteredTime": format_timestamp(entered_at) if entered_at else None,
             "Name": current.name if current else None,
         },
         "StateMachine": {
@@ -65,8 +80,8 @@ def frame_env(state: ExecutionState, frame: Frame, entropy: Any, now: datetime) 
         },
     }
     if current is not None and current.type in RETRYING_TYPES:
-        context["State"]["RetryCount"] = frame.retries
-    return Env(context=context, variables=frame.variables, entropy=entropy, now=now)
+        context["State"]["RetryCount"] = retries
+    return context
 
 
 # -- frames --------------------------------------------------------------------------------
