@@ -12,7 +12,7 @@ state type that emits them.
 from __future__ import annotations
 
 from stepstream.asl.frames import ExecutionState
-from stepstream.asl.history import HistoryEvent
+from stepstream.asl.history import STATE_TYPES, HistoryEvent
 from stepstream.asl.states import lifecycle, map_, parallel, task, wait
 
 
@@ -20,17 +20,14 @@ def apply(state: ExecutionState, event: HistoryEvent) -> None:
     """Change `state` as `event` says."""
     state.last_event_id = event.id
     handler = _HANDLERS.get(event.type)
-    if handler is None:
-        if event.type.endswith("StateEntered"):
-            handler = lifecycle.state_entered
-        elif event.type.endswith("StateExited"):
-            handler = lifecycle.state_exited
-        else:
-            return  # events that only inform (ParallelStateAborted, ...)
-    handler(state, event)
+    if handler is not None:
+        handler(state, event)
+    # else an event that only informs (ParallelStateAborted, MapRunStarted, ...)
 
 
 _HANDLERS: dict[str, lifecycle.Handler] = {
+    **{f"{kind}StateEntered": lifecycle.state_entered for kind in STATE_TYPES},
+    **{f"{kind}StateExited": lifecycle.state_exited for kind in STATE_TYPES},
     **lifecycle.HANDLERS,
     **task.HANDLERS,
     **wait.HANDLERS,

@@ -287,10 +287,11 @@ def trusted(model: type[_M], **fields: Any) -> _M:
         defaults = {name: info.default for name, info in model.model_fields.items()}
         _DEFAULTS[model] = defaults
     instance = object.__new__(model)
-    object.__setattr__(instance, "__dict__", {**defaults, **fields})
-    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
+    put = object.__setattr__
+    put(instance, "__dict__", fields if len(fields) == len(defaults) else {**defaults, **fields})
+    put(instance, "__pydantic_fields_set__", set(fields))
+    put(instance, "__pydantic_extra__", None)
+    put(instance, "__pydantic_private__", None)
     return instance
 
 

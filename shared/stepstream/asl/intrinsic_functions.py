@@ -10,6 +10,7 @@ and ArrayGetItem, while MathAdd rounds half up; StringSplit drops empty pieces.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -69,7 +70,8 @@ def format_(args: list[Any], entropy: Entropy) -> str:
     return "".join(_format_value(next(values)) if piece is None else piece for piece in pieces)
 
 
-def template_pieces(template: str) -> list[str | None]:
+@functools.lru_cache(maxsize=1024)
+def template_pieces(template: str) -> tuple[str | None, ...]:
     """A Format template as literal text pieces and ``None`` for each ``{}``.
 
     A backslash escapes ``'``, ``{``, ``}`` and itself; any other backslash is kept.
@@ -97,7 +99,7 @@ def template_pieces(template: str) -> list[str | None]:
             text.append(char)
             position += 1
     pieces.append("".join(text))
-    return [piece for piece in pieces if piece != ""]
+    return tuple(piece for piece in pieces if piece != "")
 
 
 def _format_value(value: Any) -> str:
@@ -109,6 +111,8 @@ def _format_value(value: Any) -> str:
         return "{" + ", ".join(f"{key}={_format_value(item)}" for key, item in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_format_value(item) for item in value) + "]"
+    if value.__class__ is int:
+        return str(value)  # what JSON writes too, without going through it
     return compact_json(value)
 
 

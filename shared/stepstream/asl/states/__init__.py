@@ -26,26 +26,24 @@ def parse_state(name: str, raw: dict[str, Any], language: QueryLanguage) -> Stat
     return _PARSERS[raw["Type"]](name, raw, language)
 
 
+_STEPS: dict[type[StateDef], Callable[[Any, Any, Env], Outcome]] = {
+    pass_.PassState: pass_.step,
+    task.TaskState: task.step,
+    choice.ChoiceState: choice.step,
+    wait.WaitState: wait.step,
+    succeed.SucceedState: succeed.step,
+    fail.FailState: fail.step,
+    parallel.ParallelState: parallel.step,
+    map_.MapState: map_.step,
+}
+
+
 def step(state: StateDef, raw: Any, env: Env) -> Outcome:
     """Run a state's own work on its raw input."""
-    match state:
-        case pass_.PassState():
-            return pass_.step(state, raw, env)
-        case task.TaskState():
-            return task.step(state, raw, env)
-        case choice.ChoiceState():
-            return choice.step(state, raw, env)
-        case wait.WaitState():
-            return wait.step(state, raw, env)
-        case succeed.SucceedState():
-            return succeed.step(state, raw, env)
-        case fail.FailState():
-            return fail.step(state, raw, env)
-        case parallel.ParallelState():
-            return parallel.step(state, raw, env)
-        case map_.MapState():
-            return map_.step(state, raw, env)
-    raise TypeError(f"unknown state type {state.type}")
+    run = _STEPS.get(type(state))
+    if run is None:
+        raise TypeError(f"unknown state type {state.type}")
+    return run(state, raw, env)
 
 
 def output(state: StateDef, raw: Any, result: Any, env: Env) -> tuple[Any, dict[str, Any]]:
