@@ -74,6 +74,8 @@ class Scope:
 
     start_at: str
     states: dict[str, StateDef]
+    # Whether any of its states opens branches or iterations (a Parallel or a Map).
+    nests: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,8 @@ def parse_scope(raw: dict[str, Any], language: QueryLanguage) -> Scope:
         name: parse_state(name, body, body.get("QueryLanguage", language))
         for name, body in raw["States"].items()
     }
-    return Scope(start_at=raw["StartAt"], states=states)
+    nests = any(state.type in ("Parallel", "Map") for state in states.values())
+    return Scope(start_at=raw["StartAt"], states=states, nests=nests)
 
 
 def parse_definition(raw: dict[str, Any]) -> StateMachineDef:

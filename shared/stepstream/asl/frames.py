@@ -134,6 +134,12 @@ class ExecutionState:
         return self.status == "RUNNING"
 
     def descendants(self, frame_id: str) -> list[str]:
+        """The frames below `frame_id`: its branches or iterations, theirs, and so on."""
+        frame = self.frames.get(frame_id)
+        if frame is not None and not frame.scope.nests:
+            # Nothing can run below a frame whose states open no branches or iterations;
+            # scanning every frame for each of a Map's iterations cost the square of its size.
+            return []
         prefix = frame_id + "/"
         return [fid for fid in self.frames if fid.startswith(prefix)]
 
