@@ -142,3 +142,9 @@ def test_the_limit_is_exact_however_the_output_is_built(pad: int, copies: int, k
         assert failure(local) == ("States.DataLimitExceeded", cause("Grow"))
     else:
         assert local.execution.output == output
+
+
+def test_a_task_result_too_large_fails_even_when_result_path_drops_it() -> None:
+    definition = machine({"Fetch": lambda_task("fetch", ResultPath=None, End=True)})
+    local = run(definition, {"kept": 1}, {"fetch": lambda event, context: TOO_BIG})
+    assert failure(local) == ("States.DataLimitExceeded", cause("Fetch"))

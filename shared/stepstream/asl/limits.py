@@ -63,13 +63,16 @@ class SizeBounds:
 
         ``bound``, when given, is an upper bound on its size worked out without it.
         """
-        if bound is not None and bound <= MAX_PAYLOAD_BYTES:
-            if id(value) not in self._known:
-                self._known[id(value)] = (value, bound, False)
-            return
         entry = self._known.get(id(value))
-        exact = entry[1] if entry is not None and entry[0] is value and entry[2] else None
-        if (exact if exact is not None else self._measure(value)) > MAX_PAYLOAD_BYTES:
+        if entry is not None and entry[0] is value:
+            if entry[1] <= MAX_PAYLOAD_BYTES:
+                return  # already known to fit
+            if entry[2]:
+                raise _exceeded(state_name)
+        if bound is not None and bound <= MAX_PAYLOAD_BYTES:
+            self._known[id(value)] = (value, bound, False)
+            return
+        if self._measure(value) > MAX_PAYLOAD_BYTES:
             raise _exceeded(state_name)
 
     def _measure(self, value: Any) -> int:

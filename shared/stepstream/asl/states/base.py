@@ -229,6 +229,9 @@ class Runner:
         current = frame.state
         assert current is not None
         try:
+            if result is not None:
+                # A result over the limit fails the state even if ResultPath drops it.
+                self.sizes.check(current.name, result)
             output, assigned = states.output(current, frame.input, result, env)
             bound = _output_bound(self.sizes, current, frame.input, result, output)
             self.sizes.check(current.name, output, bound)
