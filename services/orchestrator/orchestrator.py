@@ -265,6 +265,9 @@ class Orchestrator:
                 execution = loaded.execution
                 if client_token in execution.state.redrive_tokens:
                     return False  # a redelivered request
+                if loaded.unreadable is not None:
+                    log.warning("redrive of %s refused: its history does not replay", arn)
+                    return False
                 before = execution.version
                 try:
                     decision = execution.redrive(

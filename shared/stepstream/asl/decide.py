@@ -68,7 +68,10 @@ class Decider(Runner):
             redriveCount=self.state.redrive_count + 1, clientToken=client_token
         )
         self.emit("ExecutionRedriven", details)
-        root = self.state.frames[""]
+        try:
+            root = self.state.frames[""]
+        except Exception as exc:
+            return self._crashed(exc)
         self.later(lambda: self.revive(root))
         return self._finish()
 
