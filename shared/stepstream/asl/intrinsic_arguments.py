@@ -69,6 +69,9 @@ def truncated_at(args: list[Any], position: int) -> int:
 
 
 def rounded_at(args: list[Any], position: int) -> int:
+    value = args[position]
+    if value.__class__ is int:
+        return value
     # Java's Math.round: halves go up, so -1.5 becomes -1.
     return math.floor(number_at(args, position) + 0.5)
 
