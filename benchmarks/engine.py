@@ -224,7 +224,7 @@ def main() -> None:
     print(f"reference: plain-Python data work of (d): {loop_reference:,.0f} steps/s")
     print(f"{'workload':48} {'transitions/s':>14} {'vs reference':>13}")
     for label, value, against in rows:
-        print(f"{label:48} {value:14,.0f} {value / against:12.2f}x")
+        print(f"{label:48} {value:14,.0f} {value / against:12.3g}x")
 
 
 if __name__ == "__main__":
