@@ -273,6 +273,11 @@ class HistoryEvent(BaseModel):
 
 _M = TypeVar("_M", bound=BaseModel)
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+# The fields-set of an instance given every field; shared, as frozen models never change it
+# in place (model_copy copies it first).
+_ALL_SET: dict[type[BaseModel], set[str]] = {}
+_put = object.__setattr__
+_new = object.__new__
 
 
 def trusted(model: type[_M], **fields: Any) -> _M:
@@ -286,12 +291,16 @@ def trusted(model: type[_M], **fields: Any) -> _M:
     if defaults is None:
         defaults = {name: info.default for name, info in model.model_fields.items()}
         _DEFAULTS[model] = defaults
-    instance = object.__new__(model)
-    put = object.__setattr__
-    put(instance, "__dict__", fields if len(fields) == len(defaults) else {**defaults, **fields})
-    put(instance, "__pydantic_fields_set__", set(fields))
-    put(instance, "__pydantic_extra__", None)
-    put(instance, "__pydantic_private__", None)
+        _ALL_SET[model] = set(defaults)
+    instance = _new(model)
+    if len(fields) == len(defaults):
+        _put(instance, "__dict__", fields)
+        _put(instance, "__pydantic_fields_set__", _ALL_SET[model])
+    else:
+        _put(instance, "__dict__", {**defaults, **fields})
+        _put(instance, "__pydantic_fields_set__", set(fields))
+    _put(instance, "__pydantic_extra__", None)
+    _put(instance, "__pydantic_private__", None)
     return instance
 
 

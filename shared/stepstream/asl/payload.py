@@ -14,7 +14,12 @@ from typing import Any
 
 from stepstream.asl import errors
 from stepstream.asl.errors import StatesError
-from stepstream.asl.intrinsics import IntrinsicSyntaxError, compile_intrinsic, parse_intrinsic
+from stepstream.asl.intrinsics import (
+    Compiled,
+    IntrinsicSyntaxError,
+    compile_intrinsic,
+    parse_intrinsic,
+)
 from stepstream.asl.json_values import compact_json, type_name
 from stepstream.asl.jsonpath import (
     PathNotFound,
@@ -125,11 +130,32 @@ def _compile_object(node: dict[str, Any]) -> Template:
         else (key, _compile(item))
         for key, item in node.items()
     )
+    # Intrinsic calls, the commonest dynamic fields, are called straight from here.
+    plan = tuple(
+        (key, field, field.run if isinstance(field, _IntrinsicField) else None)
+        for key, field in fields
+    )
 
-    def build(evaluation: _Evaluation) -> dict[str, Any]:
-        return {key: field(evaluation) for key, field in fields}
+    def build(e: _Evaluation) -> dict[str, Any]:
+        data, context, variables, entropy = e.data, e.context, e.variables, e.entropy
+        return {
+            key: run(data, context, variables, entropy) if run is not None else field(e)
+            for key, field, run in plan
+        }
 
     return build
+
+
+class _IntrinsicField:
+    """A ``.$`` field holding an intrinsic call."""
+
+    __slots__ = ("run",)
+
+    def __init__(self, run: Compiled) -> None:
+        self.run = run
+
+    def __call__(self, e: _Evaluation) -> Any:
+        return self.run(e.data, e.context, e.variables, e.entropy)
 
 
 def _compile_dynamic(key: str, expr: Any) -> Template:
@@ -141,8 +167,7 @@ def _compile_dynamic(key: str, expr: Any) -> Template:
         )
         return _raising(failure)
     if expr.startswith(_INTRINSIC_PREFIX):
-        call = compile_intrinsic(expr)
-        return lambda e: call(e.data, e.context, e.variables, e.entropy)
+        return _IntrinsicField(compile_intrinsic(expr))
     reason = path_error(expr)
     if reason is not None:
         return _raising(
