@@ -18,7 +18,8 @@ from services.review_desk import repository
 from services.review_desk.desk import ReviewDesk
 from services.review_desk.intake import TicketIntake
 from services.review_desk.reconcile import reconcile
-from services.review_desk.repository import DDL, DEFAULT_SCHEMA
+from services.review_desk.repository import DEFAULT_SCHEMA
+from services.review_desk.schema import DDL
 from services.review_desk.settings import ReviewDeskSettings
 from stepstream.api.connect import connect, execution_store
 from stepstream.api.waiting import tasks_waiting_on

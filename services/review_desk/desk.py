@@ -1,20 +1,24 @@
 """The review desk: the tickets waiting for an operator, and sending their decisions.
 
 A decision goes back with the ticket's task token as the task's output,
-``{"decision", "note", "operator"}``, which the definition's ChooseAfterReview reads.
-The ticket is claimed first, by a conditional update, and the claim is undone when the
-decision cannot be delivered, so two operators deciding at once cannot both send.
+``{"decision", "note", "operator"}`` (and ``"changes"`` to the order for a retry with
+corrections), which the definition's ChooseAfterReview reads. The ticket is claimed
+first, by a conditional update, and the claim is undone when the decision cannot be
+delivered, so two operators deciding at once cannot both send. Every decision, hold and
+release is written to the audit log in the same transaction as the change itself.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from services.review_desk import repository
+from services.review_desk import audit, repository
+from services.review_desk.edits import InvalidEdit, order_changes
 from services.review_desk.tickets import Decision, Ticket, TicketStatus, parse_decision
 from stepstream.api.errors import ApiError
 from stepstream.sql.database import Database
@@ -64,6 +68,30 @@ class TaskNoLongerPending(ReviewError):
 
 class InvalidDecision(ReviewError):
     code = "InvalidDecision"
+
+
+class TicketHeld(ReviewError):
+    """Another operator has claimed the ticket."""
+
+    code = "TicketClaimedByAnother"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One ticket's result in a batch: resolved, or refused with the reason."""
+
+    ticket_id: str
+    ok: bool
+    status: str
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ticketId": self.ticket_id,
+            "ok": self.ok,
+            "status": self.status,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -149,21 +177,41 @@ class ReviewDesk:
         return TicketDetails(ticket, summarize(described, history.get("events", [])))
 
     async def resolve(
-        self, ticket_id: str, *, decision: str, note: str = "", operator: str
+        self,
+        ticket_id: str,
+        *,
+        decision: str,
+        note: str = "",
+        operator: str,
+        edits: Mapping[str, str] | None = None,
+        batch: str | None = None,
     ) -> Ticket:
-        """Send the operator's decision for an open ticket, and mark it resolved."""
+        """Send the operator's decision for an open ticket, and mark it resolved.
+
+        ``edits`` (``{"address.line1": "..."}``) correct the order before a retry; they
+        are checked against the order schema and sent as the decision's ``changes``.
+        """
         chosen = _decision(decision)
         if not operator.strip():
             raise ReviewError("an operator name is needed to resolve a ticket")
+        if edits and chosen is not Decision.RETRY:
+            raise InvalidDecision("order edits go with a retry only")
         if self.executions is None:
             raise ReviewError("no running stack to send the decision to")
-        ticket = await self._claim(ticket_id, chosen, note, operator)
-        output = {"decision": str(chosen), "note": note, "operator": operator}
+        changes: dict[str, Any] = {}
+        if edits:
+            found = await self.ticket(ticket_id)
+            try:
+                changes = order_changes(found.order, found.failed_state, edits)
+            except InvalidEdit as exc:
+                raise InvalidDecision(str(exc)) from None
+        ticket = await self._claim(ticket_id, chosen, note, operator, changes, batch)
+        output = _output(str(chosen), note, operator, changes)
         try:
             await self.executions.send_task_success(ticket.task_token, json.dumps(output))
         except ApiError as exc:
             if exc.code not in _NOT_PENDING:
-                await self._reopen(ticket_id)
+                await self._reopen(ticket_id, operator, str(exc))
                 raise
             if await self._arrived(ticket, str(chosen)):
                 await self._delivered(ticket_id)  # the desk's redelivery got there first
@@ -172,11 +220,80 @@ class ReviewDesk:
             raise TaskNoLongerPending(
                 f"ticket {ticket_id}: its task no longer waits for a decision ({exc.message})"
             ) from None
-        except BaseException:
-            await self._reopen(ticket_id)
+        except BaseException as exc:
+            await self._reopen(ticket_id, operator, f"{type(exc).__name__}: {exc}")
             raise
         await self._delivered(ticket_id)
         return await self.ticket(ticket_id)
+
+    async def resolve_many(
+        self,
+        ticket_ids: Sequence[str],
+        *,
+        decision: str,
+        note: str,
+        operator: str,
+    ) -> list[Outcome]:
+        """One decision for many tickets, each on its own; a refusal stops none of the rest."""
+        batch = uuid.uuid4().hex[:12]
+        outcomes = []
+        for ticket_id in dict.fromkeys(ticket_ids):
+            try:
+                done = await self.resolve(
+                    ticket_id, decision=decision, note=note, operator=operator, batch=batch
+                )
+            except (ReviewError, ApiError) as exc:
+                outcomes.append(Outcome(ticket_id, False, "refused", exc.message))
+            else:
+                outcomes.append(Outcome(ticket_id, True, str(done.status)))
+        return outcomes
+
+    async def claim(self, ticket_id: str, *, operator: str) -> str:
+        """Take an open ticket to work on; ``TicketHeld`` when another operator has it."""
+        async with self.database.transaction() as tx:
+            ticket = await repository.get(tx, ticket_id)
+            if ticket is None:
+                raise TicketNotFound(f"no review ticket {ticket_id!r}")
+            if ticket.status is not TicketStatus.OPEN:
+                raise TicketClosed(_closed_message(ticket))
+            holder = await repository.hold(tx, ticket_id, operator, at=self.clock())
+            if holder != operator:
+                raise TicketHeld(f"ticket {ticket_id} is claimed by {holder}")
+            await audit.record(
+                tx, at=self.clock(), actor=operator, action="claim", subject=ticket_id
+            )
+        return holder
+
+    async def release(self, ticket_id: str, *, operator: str, anyone: bool = False) -> None:
+        """Give a claimed ticket back; ``anyone`` (an admin) releases another's claim."""
+        async with self.database.transaction() as tx:
+            held = await repository.holder_of(tx, ticket_id)
+            if held is None:
+                return
+            if held[0] != operator and not anyone:
+                raise TicketHeld(f"ticket {ticket_id} is claimed by {held[0]}, not by {operator}")
+            await repository.let_go(tx, ticket_id)
+            await audit.record(
+                tx,
+                at=self.clock(),
+                actor=operator,
+                action="release",
+                subject=ticket_id,
+                detail={"heldBy": held[0]},
+            )
+
+    async def holders(self) -> dict[str, str]:
+        async with self.database.transaction() as tx:
+            return await repository.holders(tx)
+
+    async def holder(self, ticket_id: str) -> str | None:
+        async with self.database.transaction() as tx:
+            held = await repository.holder_of(tx, ticket_id)
+        return None if held is None else held[0]
+
+    async def audit_trail(self, subject: str | None = None) -> list[audit.AuditEntry]:
+        async with self.database.transaction() as tx:
+            return await audit.entries(tx, subject=subject, limit=100_000)
 
     async def redeliver(self, *, older_than: timedelta = REDELIVERY_GRACE) -> list[Ticket]:
         """Finish the decisions a stopped desk recorded but may not have delivered.
@@ -201,11 +318,9 @@ class ReviewDesk:
 
     async def _send_again(self, ticket: Ticket) -> None:
         assert self.executions is not None and ticket.decision is not None
-        output = {
-            "decision": str(ticket.decision),
-            "note": ticket.note or "",
-            "operator": ticket.operator or "",
-        }
+        async with self.database.transaction() as tx:
+            changes = await repository.changes_of(tx, ticket.ticket_id)
+        output = _output(str(ticket.decision), ticket.note or "", ticket.operator or "", changes)
         try:
             await self.executions.send_task_success(ticket.task_token, json.dumps(output))
         except ApiError as exc:
@@ -228,25 +343,78 @@ class ReviewDesk:
         async with self.database.transaction() as tx:
             await repository.delivered(tx, ticket_id)
 
-    async def _claim(self, ticket_id: str, decision: Decision, note: str, operator: str) -> Ticket:
+    async def _claim(
+        self,
+        ticket_id: str,
+        decision: Decision,
+        note: str,
+        operator: str,
+        changes: dict[str, Any],
+        batch: str | None,
+    ) -> Ticket:
         async with self.database.transaction() as tx:
             ticket = await repository.get(tx, ticket_id)
             if ticket is None:
                 raise TicketNotFound(f"no review ticket {ticket_id!r}")
+            held = await repository.holder_of(tx, ticket_id)
+            if held is not None and held[0] != operator and ticket.status is TicketStatus.OPEN:
+                raise TicketHeld(f"ticket {ticket_id} is claimed by {held[0]}")
             claimed = ticket.status is TicketStatus.OPEN and await repository.claim(
                 tx, ticket_id, decision=decision, note=note, operator=operator, at=self.clock()
             )
+            if claimed:
+                await repository.keep_changes(tx, ticket_id, changes)
+                await repository.let_go(tx, ticket_id)
+                detail: dict[str, Any] = {
+                    "decision": str(decision),
+                    "executionArn": ticket.execution_arn,
+                }
+                if changes:
+                    detail["changes"] = changes
+                    detail["before"] = {
+                        key: ticket.order.get(key) if isinstance(ticket.order, dict) else None
+                        for key in changes
+                    }
+                if batch:
+                    detail["batch"] = batch
+                await audit.record(
+                    tx,
+                    at=self.clock(),
+                    actor=operator,
+                    action="decide",
+                    subject=ticket_id,
+                    reason=note,
+                    detail=detail,
+                )
         if not claimed:
             raise TicketClosed(_closed_message(ticket))
         return ticket
 
-    async def _reopen(self, ticket_id: str) -> None:
+    async def _reopen(self, ticket_id: str, operator: str, why: str) -> None:
         async with self.database.transaction() as tx:
             await repository.reopen(tx, ticket_id)
+            await audit.record(
+                tx,
+                at=self.clock(),
+                actor=operator,
+                action="decision-not-sent",
+                subject=ticket_id,
+                reason=why,
+            )
 
     async def _expire(self, ticket_id: str, reason: str) -> None:
         async with self.database.transaction() as tx:
             await repository.expire(tx, ticket_id, reason=reason, at=self.clock())
+            await audit.record(
+                tx, at=self.clock(), actor="desk", action="expire", subject=ticket_id, reason=reason
+            )
+
+
+def _output(decision: str, note: str, operator: str, changes: dict[str, Any]) -> dict[str, Any]:
+    output: dict[str, Any] = {"decision": decision, "note": note, "operator": operator}
+    if changes:
+        output["changes"] = changes
+    return output
 
 
 def _decision(value: str) -> Decision:

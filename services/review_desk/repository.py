@@ -184,3 +184,77 @@ def _ticket(row: Row) -> Ticket:
         closed_at=datetime.fromisoformat(row["closed_at"]) if row["closed_at"] else None,
         closed_reason=row["closed_reason"],
     )
+
+
+# -- the changes a decision carries, and who holds a ticket ------------------------------
+
+EXTRA_DDL: tuple[str, ...] = (
+    # Kept beside the ticket (not in its row) so that databases made before edits existed
+    # need no migration; written in the claim's transaction, read to send a decision again.
+    """CREATE TABLE IF NOT EXISTS review_ticket_changes (
+        ticket_id TEXT PRIMARY KEY,
+        changes TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS review_ticket_holders (
+        ticket_id TEXT PRIMARY KEY,
+        operator TEXT NOT NULL,
+        held_since TEXT NOT NULL
+    )""",
+)
+
+
+async def keep_changes(tx: Transaction, ticket_id: str, changes: dict[str, object]) -> None:
+    await tx.execute("DELETE FROM review_ticket_changes WHERE ticket_id = ?", ticket_id)
+    if changes:
+        await tx.execute(
+            "INSERT INTO review_ticket_changes (ticket_id, changes) VALUES (?, ?)",
+            ticket_id,
+            json.dumps(changes, sort_keys=True),
+        )
+
+
+async def changes_of(tx: Transaction, ticket_id: str) -> dict[str, object]:
+    row = await tx.fetch_one(
+        "SELECT changes FROM review_ticket_changes WHERE ticket_id = ?", ticket_id
+    )
+    found: dict[str, object] = json.loads(row["changes"]) if row else {}
+    return found
+
+
+async def hold(tx: Transaction, ticket_id: str, operator: str, *, at: datetime) -> str:
+    """Who holds the ticket after trying to take it for ``operator`` (they, or another)."""
+    await tx.execute(
+        "INSERT INTO review_ticket_holders (ticket_id, operator, held_since) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        ticket_id,
+        operator,
+        at.isoformat(),
+    )
+    holder = await holder_of(tx, ticket_id)
+    assert holder is not None
+    return holder[0]
+
+
+async def let_go(tx: Transaction, ticket_id: str, operator: str | None = None) -> bool:
+    """Release the ticket (only ``operator``'s hold, when given); whether one was released."""
+    if operator is None:
+        sql = "DELETE FROM review_ticket_holders WHERE ticket_id = ?"
+        return await tx.execute(sql, ticket_id) > 0
+    changed = await tx.execute(
+        "DELETE FROM review_ticket_holders WHERE ticket_id = ? AND operator = ?",
+        ticket_id,
+        operator,
+    )
+    return changed > 0
+
+
+async def holder_of(tx: Transaction, ticket_id: str) -> tuple[str, datetime] | None:
+    row = await tx.fetch_one(
+        "SELECT operator, held_since FROM review_ticket_holders WHERE ticket_id = ?", ticket_id
+    )
+    return None if row is None else (row["operator"], datetime.fromisoformat(row["held_since"]))
+
+
+async def holders(tx: Transaction) -> dict[str, str]:
+    rows = await tx.fetch_all("SELECT ticket_id, operator FROM review_ticket_holders")
+    return {row["ticket_id"]: row["operator"] for row in rows}

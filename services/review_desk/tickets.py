@@ -75,7 +75,6 @@ class Ticket:
             "operator": self.operator,
             "closedAt": self.closed_at.isoformat() if self.closed_at else None,
             "closedReason": self.closed_reason,
-            "taskToken": self.task_token,
         }
 
 

@@ -87,7 +87,8 @@ class FakeServices:
             ),
             "release-stock": lambda e, c: self._call("release-stock", {"released": True}),
             "book-shipment": lambda e, c: self._call(
-                "book-shipment", {"trackingNumber": "TN1", "shipmentId": "s1", "carrier": "sim"}
+                "book-shipment",
+                {"trackingNumber": "TN1", "shipmentId": "s1", "carrier": "sim"},
             ),
             "cancel-shipment": lambda e, c: self._call(
                 "cancel-shipment", {"cancelled": True, "shipmentId": "s1"}
@@ -273,6 +274,27 @@ def test_a_failed_order_whose_compensation_was_retried_still_ends_as_failed_by_r
     assert runner.execution.status == "FAILED"
     assert entered(runner)[-1] == "ReviewedAndFailed"
     assert services.calls.count("refund-payment") == 2
+
+
+def test_a_retry_with_a_corrected_address_ships_to_the_corrected_address() -> None:
+    services = FakeServices(**{"book-shipment": [CarrierResponseMalformed]})
+    runner = run(services)
+    [waiting] = runner.execution.pending_tasks()
+    corrected = {"country": "NL", "line1": "2 New Street"}
+    runner.send_task_success(
+        waiting.token or "", {"decision": "retry", "changes": {"address": corrected}}
+    )
+    runner.advance(HOUR.total_seconds())
+    assert runner.execution.status == "SUCCEEDED"
+    bookings = [
+        e.details.parameters["Payload"]["address"]  # type: ignore[union-attr]
+        for e in runner.history
+        if e.type == "TaskScheduled" and e.details.parameters.get("FunctionName") == "book-shipment"  # type: ignore[union-attr]
+    ]
+    assert bookings == [ORDER["address"], corrected]
+    assert runner.execution.output["address"] == corrected
+    assert services.calls[-2:] == ["book-shipment", "emit-receipt"]
+    assert entered(runner)[-5:-2] == ["ApplyReviewChanges", "RetryAfterReview", "BookShipment"]
 
 
 def test_the_definition_file_is_the_one_checked_in() -> None:

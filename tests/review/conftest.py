@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.review_desk.repository import DDL
+from services.review_desk.schema import DDL
 from stepstream.sql.database import Database
 from tests.databases import postgres_database, sqlite_database
 from tests.integration.conftest import kafka, prefix, store_url
