@@ -10,6 +10,7 @@ from apps.cli import (
     api_commands,
     dead_letter_commands,
     demo_commands,
+    desk_commands,
     engine_commands,
     orders_commands,
     redrive_commands,
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_commands.register(commands)
     orders_commands.register(commands)
     review_commands.register(commands)
+    desk_commands.register(commands)
     dead_letter_commands.register(commands)
     return parser
 

@@ -18,6 +18,8 @@ from typing import Any
 from apps.cli.local_data import require_database
 from services.review_desk.app import open_tickets
 from services.review_desk.desk import ReviewDesk, ReviewError, TicketDetails
+from services.review_desk.edits import InvalidEdit, parse_assignments
+from services.review_desk.queue import TicketFilter, select
 from services.review_desk.settings import ReviewDeskSettings
 from services.review_desk.tickets import Ticket
 from stepstream import arns
@@ -27,6 +29,10 @@ from stepstream.api.stack_file import StackNotRunning, data_dir
 
 DATA_DIR_HELP = "the stack's data folder (default $STEPSTREAM_DATA_DIR or ./.stepstream)"
 DECISIONS = ("retry", "compensate", "fail")
+BATCH_HELP = (
+    "Several ids, or --all with --step/--error/--min-age/--max-age, decide many tickets "
+    "with one decision and one reason and print each ticket's result (--preview first)."
+)
 DECISIONS_HELP = (
     "retry: run the failed step again. "
     "compensate: undo everything done so far (refund the payment, release the stock, "
@@ -58,14 +64,38 @@ def register(commands: Any) -> None:
     show.set_defaults(handler=_show)
 
     resolve = actions.add_parser(
-        "resolve", help="send the decision for an open ticket", description=DECISIONS_HELP
+        "resolve",
+        help="send the decision for open tickets: by id, or every one a filter picks",
+        description=DECISIONS_HELP + " " + BATCH_HELP,
     )
-    resolve.add_argument("ticket_id", metavar="ID")
+    resolve.add_argument("ticket_ids", metavar="ID", nargs="*", help="the tickets to decide")
     resolve.add_argument(
         "--decision", required=True, choices=DECISIONS, help="what the order does next (see above)"
     )
-    resolve.add_argument("--note", default="", help="why (kept with the ticket and the execution)")
+    resolve.add_argument(
+        "--reason",
+        "--note",
+        dest="reason",
+        required=True,
+        help="why (kept with the ticket, in the audit log and in the execution)",
+    )
+    resolve.add_argument(
+        "--edit",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="correct the order before a retry (one ticket only), e.g. --edit address.line1='2 "
+        "Main St'; the address can always be corrected, the payment method before the charge",
+    )
     resolve.add_argument("--operator", default=None, help="who decides (default: the user name)")
+    resolve.add_argument("--all", action="store_true", help="every open ticket the filter picks")
+    resolve.add_argument("--step", help="with --all: tickets whose failed step is this")
+    resolve.add_argument("--error", help="with --all: tickets with this error")
+    resolve.add_argument("--min-age", type=float, help="with --all: opened at least N minutes ago")
+    resolve.add_argument("--max-age", type=float, help="with --all: opened at most N minutes ago")
+    resolve.add_argument(
+        "--preview", action="store_true", help="print the tickets that would be decided only"
+    )
     resolve.add_argument("--data-dir", help=DATA_DIR_HELP)
     resolve.set_defaults(handler=_resolve)
 
@@ -122,10 +152,25 @@ def _show(args: argparse.Namespace) -> int:
 
 def _resolve(args: argparse.Namespace) -> int:
     operator = args.operator or _user_name()
+    problem = _resolve_problem(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    if args.all or len(args.ticket_ids) > 1 or args.preview:
+        return _resolve_batch(args, operator)
+    try:
+        edits = parse_assignments(args.edit)
+    except InvalidEdit as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
 
     async def run(desk: ReviewDesk) -> Ticket:
         return await desk.resolve(
-            args.ticket_id, decision=args.decision, note=args.note, operator=operator
+            args.ticket_ids[0],
+            decision=args.decision,
+            note=args.reason,
+            operator=operator,
+            edits=edits,
         )
 
     ticket = _run(args, run, online=True, required=True)
@@ -133,6 +178,58 @@ def _resolve(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(ticket.to_json(), indent=2))
     return 0
+
+
+def _resolve_problem(args: argparse.Namespace) -> str | None:
+    if not args.reason.strip():
+        return "--reason must say why: it goes to the audit log and the execution"
+    filtered = any(v is not None for v in (args.step, args.error, args.min_age, args.max_age))
+    if args.all and args.ticket_ids:
+        return "give ticket ids or --all with a filter, not both"
+    if filtered and not args.all:
+        return "--step, --error, --min-age and --max-age pick tickets with --all"
+    if not args.all and not args.ticket_ids:
+        return "name the tickets to decide, or use --all (with --step/--error/--min-age/--max-age)"
+    if args.edit and (args.all or len(args.ticket_ids) != 1):
+        return "--edit corrects one ticket's order: give exactly one ticket id"
+    return None
+
+
+def _resolve_batch(args: argparse.Namespace, operator: str) -> int:
+    wanted = TicketFilter(
+        step=args.step,
+        error=args.error,
+        min_age_minutes=args.min_age,
+        max_age_minutes=args.max_age,
+    )
+
+    async def run(desk: ReviewDesk) -> list[dict[str, Any]]:
+        if args.all:
+            chosen = select(await desk.list_tickets(), wanted, desk.clock())
+        else:
+            chosen = [await desk.ticket(ticket_id) for ticket_id in args.ticket_ids]
+        ids = [t.ticket_id for t in chosen]
+        if args.preview:
+            return [
+                {
+                    "ticketId": t.ticket_id,
+                    "status": str(t.status),
+                    "failedState": t.failed_state,
+                    "error": t.error,
+                    "decision": args.decision,
+                }
+                for t in chosen
+            ]
+        outcomes = await desk.resolve_many(
+            ids, decision=args.decision, note=args.reason, operator=operator
+        )
+        return [o.to_json() for o in outcomes]
+
+    results = _run(args, run, online=not args.preview, required=not args.preview)
+    if results is None:
+        return 1
+    print(json.dumps(results, indent=2))
+    return 0 if all(r.get("ok", True) for r in results) else 1
 
 
 def _run(

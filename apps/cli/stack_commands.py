@@ -99,11 +99,14 @@ def _status(args: argparse.Namespace) -> int:
         "running": True,
         "bootstrapServers": stack.bootstrap_servers,
         "storeUrl": stack.store_url,
+        "urls": stack.urls,
         "processes": processes,
     }
     if args.json:
         print(json.dumps(report))
     else:
+        if "desk" in stack.urls:
+            print(f"web desk at {stack.urls['desk']}/")
         for p in processes:
             print(
                 f"{p['name']:>16}  pid {p['pid']!s:>7}  {p['state']:<10} restarts {p['restarts']}"

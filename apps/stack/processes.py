@@ -32,6 +32,7 @@ SERVICES: list[tuple[str, str]] = [
     ("emit-receipt", "services.emit_receipt"),
     ("review-desk", "services.review_desk"),
     ("order-view", "services.order_view"),
+    ("web-desk", "apps.desk"),
 ]
 
 
@@ -64,14 +65,23 @@ def free_port() -> int:
         return port
 
 
+# Addresses chosen once per data folder: the simulators, and the web desk.
+LOCAL_SERVERS = ("carrier", "stripe", "desk")
+
+
 def simulator_urls(data_dir: Path) -> dict[str, str]:
-    """The simulators' addresses for this data folder, chosen once and then kept."""
+    """The simulators' and the web desk's addresses for this data folder, chosen once and then
+    kept (the desk's port is STEPSTREAM_DESK_PORT when that is set)."""
     path = data_dir / "simulators.json"
-    if path.exists():
-        urls: dict[str, str] = json.loads(path.read_text())
+    urls: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted_desk = os.environ.get("STEPSTREAM_DESK_PORT")
+    if wanted_desk:
+        urls["desk"] = f"http://127.0.0.1:{int(wanted_desk)}"
+    if all(name in urls for name in LOCAL_SERVERS) and path.exists():
         return urls
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    urls = {name: f"http://127.0.0.1:{free_port()}" for name in ("carrier", "stripe")}
+    for name in LOCAL_SERVERS:
+        urls.setdefault(name, f"http://127.0.0.1:{free_port()}")
     # Written before the stack makes its files private: private from the start.
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         file.write(json.dumps(urls))
@@ -87,6 +97,7 @@ def stack_services(data_dir: Path) -> tuple[list[tuple[str, str]], dict[str, str
         "STEPSTREAM_STRIPE_STANDIN_PORT": urls["stripe"].rsplit(":", 1)[1],
         "STEPSTREAM_STRIPE_STANDIN_STATE_PATH": str(data_dir / "stripe-standin.db"),
         "STEPSTREAM_STRIPE_API_BASE": urls["stripe"],
+        "STEPSTREAM_DESK_PORT": urls["desk"].rsplit(":", 1)[1],
         "STEPSTREAM_INITIAL_STOCK": json.dumps(
             {sku: stock for sku, (_, stock) in PRODUCTS.items()}
         ),

@@ -15,7 +15,7 @@ READERS = [
     ["orders", "show", "ord-1"],
     ["review", "list"],
     ["review", "show", "rv-1"],
-    ["review", "resolve", "rv-1", "--decision", "fail"],
+    ["review", "resolve", "rv-1", "--decision", "fail", "--reason", "r"],
     ["status"],
     ["describe-execution", "arn:aws:states:local:000000000000:execution:Fulfilment:x"],
     ["list-executions"],

@@ -74,6 +74,8 @@ async def test_an_operator_lists_shows_and_resolves_a_ticket(
             ticket.ticket_id,
             "--decision",
             "retry",
+            "--reason",
+            "second try",
             "--data-dir",
             folder,
         )
@@ -99,7 +101,16 @@ async def test_tickets_can_be_listed_without_a_running_stack(
     code, out, _ = await stepstream(capsys, "review", "list", "--data-dir", str(tmp_path))
     assert (code, out.strip()) == (0, "no open review tickets")
     code, _, err = await stepstream(
-        capsys, "review", "resolve", "rv-0", "--decision", "fail", "--data-dir", str(tmp_path)
+        capsys,
+        "review",
+        "resolve",
+        "rv-0",
+        "--decision",
+        "fail",
+        "--reason",
+        "r",
+        "--data-dir",
+        str(tmp_path),
     )
     assert code == 1 and "no stack runs on" in err
 

@@ -1,0 +1,3 @@
+from apps.desk.process import main
+
+raise SystemExit(main())
