@@ -4,6 +4,7 @@ keeps its cookies and sends the CSRF token its last page held, as a browser woul
 from __future__ import annotations
 
 import contextlib
+import html
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -63,6 +64,11 @@ class Page:
     headers: Any
 
     @property
+    def plain(self) -> str:
+        """The text with HTML's character references read (quotes, ampersands)."""
+        return html.unescape(self.text)
+
+    @property
     def csrf(self) -> str | None:
         found = _CSRF.search(self.text)
         return found.group(1) if found else None
@@ -110,9 +116,7 @@ class DeskClient:
 
 
 @contextlib.asynccontextmanager
-async def signed_in(
-    base: str, name: str, password: str = PASSWORD
-) -> AsyncIterator[DeskClient]:
+async def signed_in(base: str, name: str, password: str = PASSWORD) -> AsyncIterator[DeskClient]:
     client = DeskClient(base)
     try:
         page = await client.sign_in(name, password)
