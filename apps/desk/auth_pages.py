@@ -38,7 +38,9 @@ def _next(value: object) -> str:
 def _signin_form(request: web.Request, status: int = 200, message: str = "") -> web.Response:
     # Sign-in has no session yet: a cookie and a form field that must match keep another
     # site from signing a browser in (double-submit).
-    token = secrets.token_urlsafe(24)
+    # The same token while the cookie lasts, so two tabs (or a stray request for an icon
+    # sent here) do not make each other's form stale.
+    token = request.cookies.get(SIGNIN_COOKIE) or secrets.token_urlsafe(24)
     response = render(
         request,
         "signin.html",

@@ -22,7 +22,7 @@ from stepstream.api.stack_file import StackNotRunning
 
 STATIC = Path(__file__).parent / "static"
 # Reachable without a session.
-PUBLIC = ("/signin", "/static/", "/healthz")
+PUBLIC = ("/signin", "/static/", "/healthz", "/favicon.ico")
 _TEXT_TYPES = ("text/html", "application/json", "text/csv", "text/plain")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,6 +35,7 @@ def create_app(desk: DeskContext) -> web.Application:
     )
     app[CONTEXT] = desk
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/favicon.ico", _no_icon)
     app.router.add_static("/static/", STATIC)
     auth_pages.add_routes(app.router)
     ticket_pages.add_routes(app.router)
@@ -45,6 +46,10 @@ def create_app(desk: DeskContext) -> web.Application:
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok\n")
+
+
+async def _no_icon(request: web.Request) -> web.Response:
+    return web.Response(status=204)
 
 
 @web.middleware

@@ -15,19 +15,28 @@ service holds no command, and no worker slot, for that long.
 CancelShipment undoes a booking by that same key, and always asks the carrier: a
 booking whose answer never came is recorded nowhere here, yet the carrier may hold it.
 A key that booked nothing is a no-op.
+
+An operator who corrects the address before a retry raises the order's
+``shipmentRevision``: the booking at the old address is cancelled, and the new one is
+made under a key of its own (the order id and the revision), since the carrier rightly
+refuses one key for two different requests. CancelShipment cancels every revision up to
+the order's, so compensation leaves no booking behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from pydantic import Field
 
 from services.book_shipment.errors import CarrierRateLimited
 from services.common.inputs import OrderInput
+
+# How many times an operator may correct an order's address.
+MAX_REVISION = 20
 
 
 class ShippingAddress(OrderInput):
@@ -49,12 +58,20 @@ class ShipOrder(OrderInput):
     order_id: str = Field(alias="orderId", min_length=1, max_length=200)
     address: ShippingAddress
     items: list[ShippedItem] = Field(min_length=1)
+    shipment_revision: int = Field(default=0, alias="shipmentRevision", ge=0, le=MAX_REVISION)
 
 
 class CancelOrder(OrderInput):
     """What CancelShipment reads from the order."""
 
     order_id: str = Field(alias="orderId", min_length=1, max_length=200)
+    shipment_revision: int = Field(default=0, alias="shipmentRevision", ge=0, le=MAX_REVISION)
+
+
+def booking_key(order_id: str, revision: int) -> str:
+    """The carrier's Idempotency-Key for a revision of the order's shipment ('~' is in no
+    order id, so no other order's key can look like it)."""
+    return order_id if revision == 0 else f"{order_id}~r{revision}"
 
 
 @dataclass(frozen=True)
@@ -118,23 +135,29 @@ class Shipping:
 
     async def book(self, order: ShipOrder) -> dict[str, Any]:
         """Book the order's shipment once; the same tracking number for every repeat."""
-        known = await self._bookings.get(order.order_id)
+        key = booking_key(order.order_id, order.shipment_revision)
+        known = await self._bookings.get(key)
         if known is not None:
             return known.output()
-        booking = await self._book_at_carrier(order)
-        return (await self._bookings.save(booking)).output()
+        booking = await self._book_at_carrier(order, key)
+        # Recorded under its key, so each revision of the shipment is recorded apart.
+        return (await self._bookings.save(replace(booking, order_id=key))).output()
 
     async def cancel(self, order: CancelOrder) -> dict[str, Any]:
-        """Cancel the order's shipment at the carrier, if it booked one; safe to repeat."""
-        key = order.order_id
-        shipment_id = await self._within_rate_limit(
-            lambda: self._carrier.cancel(idempotency_key=key)
-        )
-        return {"cancelled": shipment_id is not None, "shipmentId": shipment_id}
+        """Cancel the order's shipment at the carrier (every revision of it), if it booked
+        one; safe to repeat."""
+        found: str | None = None
+        for revision in range(order.shipment_revision, -1, -1):
+            shipment_id = await self._cancel_at_carrier(booking_key(order.order_id, revision))
+            found = found or shipment_id
+        return {"cancelled": found is not None, "shipmentId": found}
 
-    async def _book_at_carrier(self, order: ShipOrder) -> Booking:
+    async def _cancel_at_carrier(self, key: str) -> str | None:
+        return await self._within_rate_limit(lambda: self._carrier.cancel(idempotency_key=key))
+
+    async def _book_at_carrier(self, order: ShipOrder, key: str) -> Booking:
         return await self._within_rate_limit(
-            lambda: self._carrier.book(order, idempotency_key=order.order_id)
+            lambda: self._carrier.book(order, idempotency_key=key)
         )
 
     async def _within_rate_limit(self, call: Callable[[], Awaitable[T]]) -> T:

@@ -276,14 +276,13 @@ def test_a_failed_order_whose_compensation_was_retried_still_ends_as_failed_by_r
     assert services.calls.count("refund-payment") == 2
 
 
-def test_a_retry_with_a_corrected_address_ships_to_the_corrected_address() -> None:
+def test_a_retry_with_a_corrected_address_cancels_the_old_booking_and_books_the_new() -> None:
     services = FakeServices(**{"book-shipment": [CarrierResponseMalformed]})
     runner = run(services)
     [waiting] = runner.execution.pending_tasks()
     corrected = {"country": "NL", "line1": "2 New Street"}
-    runner.send_task_success(
-        waiting.token or "", {"decision": "retry", "changes": {"address": corrected}}
-    )
+    changes = {"address": corrected, "shipmentRevision": 1}
+    runner.send_task_success(waiting.token or "", {"decision": "retry", "changes": changes})
     runner.advance(HOUR.total_seconds())
     assert runner.execution.status == "SUCCEEDED"
     bookings = [
@@ -293,8 +292,15 @@ def test_a_retry_with_a_corrected_address_ships_to_the_corrected_address() -> No
     ]
     assert bookings == [ORDER["address"], corrected]
     assert runner.execution.output["address"] == corrected
-    assert services.calls[-2:] == ["book-shipment", "emit-receipt"]
-    assert entered(runner)[-5:-2] == ["ApplyReviewChanges", "RetryAfterReview", "BookShipment"]
+    # The booking at the old address may have gone through: it is cancelled first.
+    assert services.calls[-3:] == ["cancel-shipment", "book-shipment", "emit-receipt"]
+    assert entered(runner)[-6:-2] == [
+        "CancelBeforeRebooking",
+        "ApplyReviewChanges",
+        "RetryAfterReview",
+        "BookShipment",
+    ]
+    assert runner.execution.output["shipmentRevision"] == 1
 
 
 def test_the_definition_file_is_the_one_checked_in() -> None:

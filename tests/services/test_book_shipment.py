@@ -163,6 +163,24 @@ async def test_a_cancel_the_carrier_cannot_take_now_is_raised(
         await shipping.cancel(cancel_order())
 
 
+async def test_a_corrected_address_is_booked_under_a_key_of_its_own_and_cancel_takes_both(
+    shipping: Shipping, carrier: FakeCarrier
+) -> None:
+    first = await shipping.book(ship_order())
+    moved = {**ORDER["address"], "line1": "1 New Street"}
+    second = await shipping.book(ship_order(address=moved, shipmentRevision=1))
+    again = await shipping.book(ship_order(address=moved, shipmentRevision=1))
+
+    assert [key for _, key in carrier.calls] == ["o-1", "o-1~r1"]
+    assert second == again and second["shipmentId"] != first["shipmentId"]
+    revised = decode_input(
+        CancelOrder, {**ORDER, "shipmentRevision": 1}, command="cancel-shipment"
+    )
+    answer = await shipping.cancel(revised)
+    assert carrier.cancelled == {first["shipmentId"], second["shipmentId"]}
+    assert answer == {"cancelled": True, "shipmentId": second["shipmentId"]}
+
+
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
