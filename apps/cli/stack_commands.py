@@ -66,6 +66,11 @@ def _up(args: argparse.Namespace) -> int:
         async with Stack(stack_options(data_dir(args.data_dir), args.broker_port)) as stack:
             broker, folder = stack.broker.bootstrap_servers, stack.options.data_dir
             print(f"stepstream is up: broker {broker}, data in {folder}")
+            if "desk" in stack.options.urls:
+                print(
+                    f"web desk at {stack.options.urls['desk']}/ "
+                    "(add users with `stepstream desk add-user NAME --role ROLE`)"
+                )
             await stop.wait()
             print("stopping...")
 

@@ -228,3 +228,18 @@ async def test_a_task_that_ended_some_other_way_expires_its_ticket(
     review.clock = lambda: _later(60)
     [settled] = await review.redeliver()
     assert settled.status is TicketStatus.EXPIRED and executions.answers == []
+
+
+async def test_order_changes_left_on_their_way_are_sent_again_with_the_decision(
+    desk: tuple[ReviewDesk, FakeExecutions],
+) -> None:
+    review, executions = desk
+    await _decided_then_stopped(review)
+    changes = {"address": {"line1": "2 New Street"}, "shipmentRevision": 1}
+    async with review.database.transaction() as tx:
+        await repository.keep_changes(tx, ticket().ticket_id, changes)
+    review.clock = lambda: _later(60)
+    await review.redeliver()
+    assert executions.answers == [
+        ("tok-7", {"decision": "retry", "note": "n", "operator": "ada", "changes": changes})
+    ]
