@@ -7,6 +7,7 @@ at the execution's own version through the store reader the client holds.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,6 +20,9 @@ from stepstream.graph.progress import Progress
 from stepstream.store.base import ExecutionReader
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+# What can be redriven, as on AWS: an execution that stopped without succeeding.
+REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
+REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
 PAGE_SIZE = 25
 # How many executions a search by name looks through.
 SEARCH_LIMIT = 5000
@@ -39,6 +43,11 @@ class ExecutionApi(Protocol):
         status: str | None = None,
         limit: int = 100,
         next_token: str | None = None,
+        redrive_filter: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    async def redrive_execution(
+        self, execution_arn: str, client_token: str | None = None
     ) -> dict[str, Any]: ...
 
     async def stop_execution(
@@ -95,29 +104,41 @@ async def execution_view(
     )
 
 
-async def list_executions(
-    api: ExecutionApi,
-    *,
-    machine: str | None,
-    status: str | None,
-    search: str | None,
-    page: int,
-    size: int = PAGE_SIZE,
-) -> ExecutionList:
-    """Executions newest first, by state machine and status, names containing ``search``."""
-    if status and status not in STATUSES:
+@dataclass(frozen=True)
+class ExecutionFilter:
+    machine: str | None = None
+    status: str | None = None
+    search: str | None = None
+    redriven: str | None = None
+
+
+async def matching_executions(api: ExecutionApi, wanted: ExecutionFilter) -> list[dict[str, Any]]:
+    """Every execution ``wanted`` picks (up to SEARCH_LIMIT), newest first."""
+    if wanted.status and wanted.status not in STATUSES:
         raise ApiError("InvalidArguments", f"status must be one of {', '.join(STATUSES)}")
+    if wanted.redriven and wanted.redriven not in REDRIVE_FILTERS:
+        raise ApiError("InvalidArguments", f"redriven must be one of {', '.join(REDRIVE_FILTERS)}")
     found: list[dict[str, Any]] = []
     token: str | None = None
     while len(found) < SEARCH_LIMIT:
-        listing = await api.list_executions(machine or None, status or None, 1000, token)
+        listing = await api.list_executions(
+            wanted.machine, wanted.status, 1000, token, redrive_filter=wanted.redriven
+        )
         found += listing["executions"]
         token = listing.get("nextToken")
         if token is None:
             break
-    if search:
-        wanted = search.strip().lower()
-        found = [e for e in found if wanted in e["name"].lower()]
+    if wanted.search:
+        text = wanted.search.strip().lower()
+        found = [e for e in found if text in e["name"].lower()]
+    return found
+
+
+async def list_executions(
+    api: ExecutionApi, wanted: ExecutionFilter, *, page: int, size: int = PAGE_SIZE
+) -> ExecutionList:
+    """One page of the executions ``wanted`` picks, newest first."""
+    found = await matching_executions(api, wanted)
     pages = max(1, -(-len(found) // size))
     page = min(max(1, page), pages)
     machines = sorted(m.name for m in await api.store.list_state_machines())
@@ -168,3 +189,35 @@ def _pretty(text: Any) -> str:
         return json.dumps(without_tokens(json.loads(text)), indent=2)
     except json.JSONDecodeError:
         return text
+
+
+@dataclass(frozen=True)
+class RedriveOutcome:
+    execution_arn: str
+    ok: bool
+    message: str
+
+    @property
+    def name(self) -> str:
+        return self.execution_arn.rsplit(":", 1)[-1]
+
+
+def redrive_token(batch: str, execution_arn: str) -> str:
+    """The client token of one execution's redrive in a batch: the same batch sent twice
+    (a form submitted again) redrives nothing more."""
+    return f"{batch[:32]}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:24]}"
+
+
+async def redrive_many(
+    api: ExecutionApi, execution_arns: list[str], *, batch: str
+) -> list[RedriveOutcome]:
+    """Redrive each execution on its own; a refusal (with AWS's reason) stops none of the rest."""
+    outcomes = []
+    for arn in dict.fromkeys(execution_arns):
+        try:
+            answer = await api.redrive_execution(arn, client_token=redrive_token(batch, arn))
+        except ApiError as exc:
+            outcomes.append(RedriveOutcome(arn, False, f"{exc.code}: {exc.message}"))
+        else:
+            outcomes.append(RedriveOutcome(arn, True, f"redriven at {answer.get('redriveDate')}"))
+    return outcomes

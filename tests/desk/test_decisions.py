@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +220,7 @@ async def test_two_operators_at_once_one_wins_and_a_bulk_decision_reports_each_t
                 assert all(token not in body for body in bodies)
 
 
-async def test_executions_are_listed_searched_shown_and_stopped_with_a_reason(
+async def test_executions_are_listed_searched_shown_stopped_and_redriven_with_a_reason(
     kafka: KafkaSettings, store_url: str, prefix: str, tmp_path: Path
 ) -> None:
     async with review_loop(kafka, store_url, prefix, tmp_path, fail_first=2) as loop:
@@ -249,7 +250,40 @@ async def test_executions_are_listed_searched_shown_and_stopped_with_a_reason(
             stopped = await otto.post("/execution/stop", {"arn": arn, "reason": "duplicate order"})
             assert stopped.status == 200 and "ABORTED" in stopped.text
             assert (await loop.system.client.describe_execution(arn))["status"] == "ABORTED"
+            # Redrive one: it runs again from where it stopped (back to its review).
+            page = await otto.get(f"/execution?arn={arn}")
+            assert "Redrive execution" in page.text
+            form = dict(re.findall(r'name="(client_token|arn)" value="([^"]+)"', page.text))
+            redriven = await otto.post(
+                "/execution/redrive", {**form, "reason": "stopped by mistake"}
+            )
+            assert redriven.status == 200 and "Redriven 1 time(s)" in redriven.text
+            assert (await loop.system.client.describe_execution(arn))["status"] == "RUNNING"
+            again = await otto.post("/execution/redrive", {**form, "reason": "twice"})
+            assert again.status == 200  # the same form again redrives nothing more
+            assert (await loop.system.client.describe_execution(arn))["redriveCount"] == 1
             trail = json.loads((await otto.get(f"/audit?format=json&subject={arn}")).text)
-            assert [(e["actor"], e["action"], e["reason"]) for e in trail] == [
-                ("otto", "stop", "duplicate order")
+            assert [(e["actor"], e["action"], e["reason"]) for e in trail][:2] == [
+                ("otto", "stop", "duplicate order"),
+                ("otto", "redrive", "stopped by mistake"),
             ]
+            refused = await otto.post("/execution/redrive", {"arn": arn, "reason": "running"})
+            assert refused.status == 409 and "ExecutionNotRedrivable" in refused.text
+
+            # Redrive every aborted one: a preview with the count, then each one's result.
+            await loop.system.client.stop_execution(arn, cause="stopped again")
+            blue = (await loop.desk.ticket(tickets["ord-blue"])).execution_arn
+            await loop.system.client.stop_execution(blue, cause="stopped too")
+            listing = await otto.get("/executions?status=ABORTED")
+            assert "Redrive all 2 that match" in listing.text
+            preview = await otto.post(
+                "/executions/redrive/preview", {"status": "ABORTED", "reason": "carrier back"}
+            )
+            assert "<b>2</b> execution(s) will be redriven" in preview.text
+            chosen = re.findall(r'name="(arn|batch)" value="([^"]+)"', preview.text)
+            applied = await otto.post(
+                "/executions/redrive/apply", [*chosen, ("reason", "carrier back")]
+            )
+            assert "2 of 2 execution(s) redriven" in applied.text
+            for each in (arn, blue):
+                assert (await loop.system.client.describe_execution(each))["status"] == "RUNNING"
