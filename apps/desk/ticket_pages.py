@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from apps.desk.context import context, page_error, render, require, session
+from apps.desk.context import context, page_error, render, require
 from apps.desk.executions import execution_view
 from services.review_desk.accounts import Role
 from services.review_desk.edits import editable_fields
@@ -206,5 +206,3 @@ def _current(order: dict[str, Any], field: str) -> str:
         value = value.get(part) if isinstance(value, dict) else None
     return "" if value is None else str(value)
 
-
-__all__ = ["add_routes", "read_filter", "session"]
