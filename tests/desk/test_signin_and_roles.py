@@ -163,8 +163,13 @@ async def test_a_viewer_sees_but_cannot_decide_claim_stop_or_manage_users(desk: 
             (f"/tickets/{ticket_id}/decide", decision),
             ("/bulk/preview", {**decision, "ticket": ticket_id}),
             ("/bulk/apply", {**decision, "ticket": ticket_id}),
+            (f"/tickets/{ticket_id}/release", {}),
             ("/execution/stop", {"arn": ARN, "reason": "r"}),
+            ("/execution/redrive", {"arn": ARN, "reason": "r"}),
+            ("/executions/redrive/preview", {"status": "FAILED", "reason": "r"}),
+            ("/executions/redrive/apply", {"arn": ARN, "reason": "r"}),
             ("/users", {"name": "eve", "role": "admin", "password": "12345678"}),
+            ("/users/role", {"name": "otto", "role": "admin"}),
         ]:
             refused = await vera.post(path, form)
             assert refused.status == 403, path
@@ -216,3 +221,24 @@ async def test_bad_filter_input_gets_a_clear_message(desk: str) -> None:
     async with signed_in(desk, "vera") as vera:
         page = await vera.get("/?min_age=soon")
         assert page.status == 400 and "min_age must be a number of minutes" in page.text
+
+
+async def test_a_claim_is_released_by_its_holder_or_an_admin_only(desk: str) -> None:
+    ticket_id = ticket_id_for("WyJhcm46token-1")
+    async with signed_in(desk, "otto") as otto, signed_in(desk, "olga") as olga:
+        await otto.get(f"/tickets/{ticket_id}")
+        await otto.post(f"/tickets/{ticket_id}/claim", {})
+        await olga.get(f"/tickets/{ticket_id}")
+        taken = await olga.post(f"/tickets/{ticket_id}/claim", {})
+        assert taken.status == 409 and "is claimed by otto" in taken.text
+        mine = await olga.post(f"/tickets/{ticket_id}/release", {})
+        assert mine.status == 409 and "claimed by otto, not by olga" in mine.text
+        assert (await otto.post("/users/role", {"name": "olga", "role": "admin"})).status == 403
+    async with signed_in(desk, "ada") as ada:
+        page = await ada.get(f"/tickets/{ticket_id}")
+        assert "Release otto's claim" in page.plain
+        released = await ada.post(f"/tickets/{ticket_id}/release", {})
+        assert 'class="holder">nobody<' in released.text
+        trail = json.loads((await ada.get(f"/audit?format=json&subject={ticket_id}")).text)
+        assert [(e["actor"], e["action"]) for e in trail] == [("otto", "claim"), ("ada", "release")]
+        assert trail[1]["detail"] == {"heldBy": "otto"}
