@@ -61,6 +61,7 @@ def layout(graph: Graph) -> Placed:
     rows: list[list[str]] = [[] for _ in range(max(layers.values(), default=-1) + 1)]
     for node in graph.nodes:  # the definition's order within a layer
         rows[layers[node.name]].append(node.name)
+    _order_by_predecessors(rows, graph)
     width = max((_row_width(row, sizes) for row in rows), default=0.0)
     placed = Placed(width=width, height=0.0, edges=list(graph.edges))
     y = 0.0
@@ -75,6 +76,24 @@ def layout(graph: Graph) -> Placed:
         y += max(sizes[name][1] for name in row) + GAP_Y
     placed.height = max(0.0, y - GAP_Y)
     return placed
+
+
+def _order_by_predecessors(rows: list[list[str]], graph: Graph) -> None:
+    """Put each state under the states that lead to it (their mean position in the rows
+    above), which uncrosses most edges; ties keep the definition's order."""
+    position: dict[str, float] = {}
+    incoming: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        if edge.kind is not EdgeKind.RETRY:
+            incoming.setdefault(edge.target, []).append(edge.source)
+    for row in rows:
+        weights = {}
+        for index, name in enumerate(row):
+            above = [position[s] for s in incoming.get(name, []) if s in position]
+            weights[name] = sum(above) / len(above) if above else index - (len(row) - 1) / 2
+        row.sort(key=weights.__getitem__)
+        for index, name in enumerate(row):
+            position[name] = index - (len(row) - 1) / 2
 
 
 def _inner(node: Node) -> list[Placed]:
