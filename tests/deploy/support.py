@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel
 from pydantic_settings import BaseSettings
 
+from apps.desk.settings import DeskSettings
 from services.book_shipment.settings import BookShipmentSettings
 from services.charge_payment.settings import ChargePaymentSettings
 from services.emit_receipt.settings import EmitReceiptSettings
@@ -47,6 +48,7 @@ PROCESS_SETTINGS: dict[str, list[type[BaseSettings]]] = {
     "services.order_view": [OrderViewSettings],
     "simulators.stripe_api": [StandInSettings],
     "simulators.carrier": [CarrierSettings],
+    "apps.desk": [DeskSettings],
 }
 
 
