@@ -57,6 +57,10 @@ async def serve(settings: DeskSettings, stop: asyncio.Event) -> None:
     runner = web.AppRunner(create_app(DeskContext(database=database, api=api, settings=settings)))
     await runner.setup()
     try:
+        try:
+            await api()  # now, so that its health (the broker) shows from the start
+        except Exception as exc:  # the stack may still be starting: the first page tries again
+            log.warning("the stack's API is not reachable yet: %s", exc)
         site = web.TCPSite(runner, settings.desk_host, settings.desk_port)
         await site.start()
         log.info("web desk at http://%s:%s/", settings.desk_host, settings.desk_port)
