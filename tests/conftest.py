@@ -11,8 +11,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import settings
 
 from stepstream.broker import EmbeddedBroker
+
+# Speed is measured by the benchmarks, never asserted: a per-example deadline would fail
+# a correct property on a loaded machine.
+settings.register_profile("stepstream", deadline=None)
+settings.load_profile("stepstream")
 
 
 @pytest.fixture(scope="session")
