@@ -52,6 +52,7 @@ from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import (
     REQUESTS,
     CreateStateMachine,
+    DeleteStateMachine,
     RedriveExecution,
     SendTaskFailure,
     SendTaskHeartbeat,
@@ -149,6 +150,8 @@ class Orchestrator:
             await self.start(StartExecution.model_validate(payload))
         elif kind == CreateStateMachine.KIND:
             await self.create_state_machine(CreateStateMachine.model_validate(payload))
+        elif kind == DeleteStateMachine.KIND:
+            await self.delete_state_machine(DeleteStateMachine.model_validate(payload))
         elif kind in REPLY_KINDS:
             await self._reply(envelope)
         elif kind in REQUESTS:
@@ -224,6 +227,11 @@ class Orchestrator:
         if self._on_registered is not None:
             await self._on_registered(bound)
         return version
+
+    async def delete_state_machine(self, request: DeleteStateMachine) -> None:
+        """Delete a state machine's name; a repeated request changes nothing."""
+        if await self.store.delete_state_machine(request.name):
+            log.info("state machine %s deleted", request.name)
 
     # -- starting ------------------------------------------------------------------------
 

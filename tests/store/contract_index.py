@@ -192,6 +192,33 @@ class RegistryContract:
         listed = await store.list_state_machines()
         assert [(m.name, m.version) for m in listed] == [("Fulfilment", 2), ("Refunds", 1)]
 
+    async def test_a_deleted_machine_keeps_its_versions_for_its_executions(
+        self, store: ExecutionStore
+    ) -> None:
+        await store.put_state_machine("Refunds", DEFINITION, BINDINGS)
+        await store.put_state_machine("Fulfilment", DEFINITION, BINDINGS)
+
+        assert await store.delete_state_machine("Fulfilment") is True
+        assert await store.delete_state_machine("Fulfilment") is False
+        assert await store.delete_state_machine("Nobody") is False
+
+        assert await store.get_state_machine("Fulfilment") is None
+        assert [m.name for m in await store.list_state_machines()] == ["Refunds"]
+        kept = await store.get_state_machine("Fulfilment", 1)
+        assert kept is not None and kept.definition == DEFINITION
+
+    async def test_a_deleted_machine_created_again_goes_on_counting(
+        self, store: ExecutionStore
+    ) -> None:
+        await store.put_state_machine("Fulfilment", DEFINITION, BINDINGS)
+        await store.delete_state_machine("Fulfilment")
+        changed = DEFINITION.replace("Succeed", "Pass")
+
+        assert await store.put_state_machine("Fulfilment", changed, BINDINGS) == 2
+        latest = await store.get_state_machine("Fulfilment")
+        assert latest is not None and latest.version == 2
+        assert [m.version for m in await store.list_state_machines()] == [2]
+
     @pytest.mark.parametrize(
         ("name", "definition", "bindings", "complaint"),
         [

@@ -40,6 +40,7 @@ from stepstream.messaging.bus import Publisher
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.requests import (
     CreateStateMachine,
+    DeleteStateMachine,
     RedriveExecution,
     SendTaskFailure,
     SendTaskHeartbeat,
@@ -143,6 +144,23 @@ class StepStreamClient:
         if record is None:
             raise ApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{name}'")
         return shapes.state_machine_description(record)
+
+    async def delete_state_machine(self, name: str) -> dict[str, Any]:
+        """Delete a state machine, answering once it is gone; its executions go on.
+
+        Deleting one that does not exist succeeds, as in Step Functions.
+        """
+        machine_name = arns.state_machine_name(name)
+        if await self.store.get_state_machine(machine_name) is None:
+            return {}
+        arn = arns.state_machine_arn(machine_name)
+        request = DeleteStateMachine(name=machine_name)
+
+        async def deleted() -> bool | None:
+            return True if await self.store.get_state_machine(machine_name) is None else None
+
+        await self._send_until_shown(arn, request.KIND, request.model_dump(), deleted, "deletion")
+        return {}
 
     # -- executions ----------------------------------------------------------------------
 

@@ -71,6 +71,14 @@ class CreateStateMachine(_Request):
     bindings: str = Field(min_length=1)
 
 
+class DeleteStateMachine(_Request):
+    """Delete a state machine by name; its running executions go on with their version."""
+
+    KIND: ClassVar[str] = "state-machine.delete"
+
+    name: str = Field(min_length=1)
+
+
 class TimerDue(_Request):
     """A durable timer came due (sent by the timer loop to the execution's owner)."""
 
@@ -90,5 +98,6 @@ REQUESTS: dict[str, type[_Request]] = {
         SendTaskHeartbeat,
         TimerDue,
         CreateStateMachine,
+        DeleteStateMachine,
     )
 }

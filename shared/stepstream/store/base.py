@@ -65,7 +65,10 @@ class ExecutionReader(Protocol):
     async def get_state_machine(
         self, name: str, version: int | None = None
     ) -> StateMachineRecord | None:
-        """One version of a state machine (the latest when ``version`` is None), or None."""
+        """One version of a state machine, or None.
+
+        With ``version`` None, the latest version, unless the state machine was deleted.
+        """
         ...
 
     async def list_state_machines(self) -> list[StateMachineRecord]:
@@ -80,7 +83,16 @@ class StateMachineRegistry(Protocol):
         """Register a definition and its bindings (JSON text); return the version.
 
         A new version is made only when the definition or bindings differ, as JSON, from
-        the latest version; otherwise the latest version number is returned.
+        the latest version; otherwise the latest version number is returned. A deleted
+        state machine registered again is there again, its version numbers going on.
+        """
+        ...
+
+    async def delete_state_machine(self, name: str) -> bool:
+        """Delete a state machine's name: it is no longer listed, found by name or started.
+
+        Its versions stay, for the executions that ran or still run them (found by
+        version). False when there was no such state machine, or it was deleted already.
         """
         ...
 

@@ -72,6 +72,7 @@ class InMemoryStore(StoreBase):
         self._timers: dict[str, _TimerRow] = {}
         self._executions: dict[str, tuple[str, ExecutionRecord]] = {}
         self._machines: dict[str, list[_MachineRow]] = {}
+        self._deleted_machines: set[str] = set()
 
     async def open(self) -> None:
         self._open = True
@@ -202,6 +203,7 @@ class InMemoryStore(StoreBase):
         self._check_open()
         prepared = prepare_state_machine(name, definition, bindings)
         versions = self._machines.setdefault(name, [])
+        self._deleted_machines.discard(name)
         if versions and versions[-1].fingerprint == prepared.fingerprint:
             return versions[-1].record.version
         record = StateMachineRecord(
@@ -217,13 +219,25 @@ class InMemoryStore(StoreBase):
         check_text(name, "state machine name")
         versions = self._machines.get(name, [])
         if version is None:
-            return versions[-1].record if versions else None
+            return versions[-1].record if versions and name not in self._deleted_machines else None
         check_version(version, "version")
         return versions[version - 1].record if 1 <= version <= len(versions) else None
 
     async def list_state_machines(self) -> list[StateMachineRecord]:
         self._check_open()
-        return [self._machines[name][-1].record for name in sorted(self._machines)]
+        return [
+            self._machines[name][-1].record
+            for name in sorted(self._machines)
+            if name not in self._deleted_machines
+        ]
+
+    async def delete_state_machine(self, name: str) -> bool:
+        self._check_open()
+        check_text(name, "state machine name")
+        if name not in self._machines or name in self._deleted_machines:
+            return False
+        self._deleted_machines.add(name)
+        return True
 
 
 def _comes_after(record: ExecutionRecord, mark: ListPosition) -> bool:

@@ -53,6 +53,9 @@ _NAME_KEY = "executions_machine_name_key"
 _REGISTRY_ATTEMPTS = 5
 
 
+_NOT_DELETED = "name NOT IN (SELECT name FROM deleted_state_machines)"
+
+
 class PostgresStore(StoreBase):
     """An execution store in schema ``schema`` of the database at ``dsn``.
 
@@ -209,6 +212,7 @@ class PostgresStore(StoreBase):
                 "ORDER BY version DESC LIMIT 1",
                 p.name,
             )
+            await conn.execute("DELETE FROM deleted_state_machines WHERE name = $1", p.name)
             if latest is not None and latest["fingerprint"] == p.fingerprint:
                 return int(latest["version"])
             version = 1 if latest is None else int(latest["version"]) + 1
@@ -232,6 +236,7 @@ class PostgresStore(StoreBase):
         row = await self._checked_pool().fetchrow(
             f"SELECT {sql.MACHINE_COLUMNS} FROM state_machines "
             "WHERE name = $1 AND ($2::integer IS NULL OR version = $2) "
+            f"AND ($2::integer IS NOT NULL OR {_NOT_DELETED}) "
             "ORDER BY version DESC LIMIT 1",
             name,
             version,
@@ -241,6 +246,17 @@ class PostgresStore(StoreBase):
     async def list_state_machines(self) -> list[StateMachineRecord]:
         rows = await self._checked_pool().fetch(
             f"SELECT DISTINCT ON (name) {sql.MACHINE_COLUMNS} FROM state_machines "
-            "ORDER BY name, version DESC"
+            f"WHERE {_NOT_DELETED} ORDER BY name, version DESC"
         )
         return [sql.machine_from_row(row) for row in rows]
+
+    async def delete_state_machine(self, name: str) -> bool:
+        check_text(name, "state machine name")
+        status = await self._checked_pool().execute(
+            "INSERT INTO deleted_state_machines "
+            "SELECT DISTINCT name, $2::timestamptz FROM state_machines WHERE name = $1 "
+            "ON CONFLICT (name) DO NOTHING",
+            name,
+            self._now(),
+        )
+        return bool(status.endswith(" 1"))

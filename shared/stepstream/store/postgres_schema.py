@@ -73,4 +73,9 @@ def ddl(schema: str) -> list[str]:
             fingerprint text NOT NULL,
             created_at timestamptz NOT NULL,
             PRIMARY KEY (name, version))""",
+        # A deleted state machine keeps its versions (executions still running need
+        # them); only its name is gone, until it is created again.
+        f"""CREATE TABLE IF NOT EXISTS {s}.deleted_state_machines (
+            name text PRIMARY KEY,
+            deleted_at timestamptz NOT NULL)""",
     ]

@@ -246,3 +246,7 @@ class SQLiteStore(StoreBase):
 
     async def list_state_machines(self) -> list[StateMachineRecord]:
         return await self._read(sql.list_state_machines)
+
+    async def delete_state_machine(self, name: str) -> bool:
+        check_text(name, "state machine name")
+        return await self._write(partial(sql.delete_state_machine, name=name, now=self._now()))

@@ -70,6 +70,12 @@ _TABLES = (
         created_at INTEGER NOT NULL,
         PRIMARY KEY (name, version)
     ) WITHOUT ROWID""",
+    # A deleted state machine keeps its versions (executions still running need them);
+    # only its name is gone, until it is created again.
+    """CREATE TABLE IF NOT EXISTS deleted_state_machines (
+        name TEXT PRIMARY KEY,
+        deleted_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
 )
 
 

@@ -273,6 +273,7 @@ def put_state_machine(conn: sqlite3.Connection, p: PreparedStateMachine, now: da
             "ORDER BY version DESC LIMIT 1",
             (p.name,),
         ).fetchone()
+        conn.execute("DELETE FROM deleted_state_machines WHERE name = ?", (p.name,))
         if latest is not None and latest[1] == p.fingerprint:
             return int(latest[0])
         version = 1 if latest is None else int(latest[0]) + 1
@@ -296,6 +297,7 @@ def get_state_machine(
 ) -> StateMachineRecord | None:
     sql = f"SELECT {_MACHINE_COLUMNS} FROM state_machines WHERE name = ?"
     if version is None:
+        sql += f" AND {_NOT_DELETED}"
         row = conn.execute(sql + " ORDER BY version DESC LIMIT 1", (name,)).fetchone()
     else:
         row = conn.execute(sql + " AND version = ?", (name, version)).fetchone()
@@ -306,6 +308,19 @@ def list_state_machines(conn: sqlite3.Connection) -> list[StateMachineRecord]:
     rows = conn.execute(
         f"SELECT {_MACHINE_COLUMNS} FROM state_machines AS s "
         "WHERE version = (SELECT MAX(version) FROM state_machines WHERE name = s.name) "
-        "ORDER BY name"
+        f"AND {_NOT_DELETED} ORDER BY name"
     )
     return [_machine(row) for row in rows]
+
+
+_NOT_DELETED = "name NOT IN (SELECT name FROM deleted_state_machines)"
+
+
+def delete_state_machine(conn: sqlite3.Connection, name: str, now: datetime) -> bool:
+    with write_transaction(conn):
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO deleted_state_machines "
+            "SELECT DISTINCT name, ? FROM state_machines WHERE name = ?",
+            (to_micros(now), name),
+        )
+        return cursor.rowcount > 0
