@@ -163,8 +163,17 @@ def name_problems(bindings: Bindings) -> list[str]:
 _RESERVED_TOPICS = frozenset({"requests", "replies"})
 
 
-def unused(bindings: Bindings, machine: StateMachineDef) -> list[str]:
-    """Bindings for functions or resources no Task state of the definition uses."""
+@dataclass(frozen=True, slots=True)
+class Uses:
+    """What a definition's Task states call: function names, other resource ARNs."""
+
+    functions: frozenset[str]
+    resources: frozenset[str]
+    # A lambda:invoke with FunctionName.$ may call any function: none is unused then.
+    chosen_at_run_time: bool
+
+
+def uses(machine: StateMachineDef) -> Uses:
     functions: set[str] = set()
     resources: set[str] = set()
     chosen_at_run_time = False
@@ -178,11 +187,32 @@ def unused(bindings: Bindings, machine: StateMachineDef) -> list[str]:
             functions.add(name)
         else:
             resources.add(ref.arn)
+    return Uses(frozenset(functions), frozenset(resources), chosen_at_run_time)
+
+
+def trimmed(bindings: Bindings, machine: StateMachineDef) -> Bindings:
+    """``bindings`` without what no Task state of ``machine`` uses."""
+    used = uses(machine)
+    return Bindings(
+        functions={
+            name: service
+            for name, service in bindings.functions.items()
+            if used.chosen_at_run_time or name in used.functions
+        },
+        resources={
+            arn: published for arn, published in bindings.resources.items() if arn in used.resources
+        },
+    )
+
+
+def unused(bindings: Bindings, machine: StateMachineDef) -> list[str]:
+    """Bindings for functions or resources no Task state of the definition uses."""
+    used = uses(machine)
     problems = []
-    if not chosen_at_run_time:
-        extra = sorted(set(bindings.functions) - functions)
+    if not used.chosen_at_run_time:
+        extra = sorted(set(bindings.functions) - used.functions)
         problems += [f"function '{name}' is bound but no Task state calls it" for name in extra]
-    extra = sorted(set(bindings.resources) - resources)
+    extra = sorted(set(bindings.resources) - used.resources)
     problems += [f"resource '{arn}' is bound but no Task state uses it" for arn in extra]
     return problems
 
