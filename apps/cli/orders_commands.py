@@ -17,7 +17,7 @@ import sys
 import uuid
 from typing import Any
 
-from apps.cli.api_commands import invoke
+from apps.cli.api_commands import run_api
 from apps.cli.local_data import require_database
 from services.common.catalog import PRODUCTS
 from services.common.inputs import describe
@@ -32,7 +32,7 @@ from services.order_view.queries import (
 )
 from services.order_view.repository import OrderView
 from services.order_view.settings import OrderViewSettings
-from stepstream.api.client import StepStreamClient
+from stepstream.api.aws_operations import StepFunctionsApi
 from stepstream.api.connect import connect
 from stepstream.api.stack_file import StackNotRunning, data_dir
 
@@ -166,11 +166,12 @@ def _place(args: argparse.Namespace) -> int:
         print(json.dumps(refusal), file=sys.stderr)
         return 2
 
-    async def start(client: StepStreamClient, _: argparse.Namespace) -> dict[str, Any]:
-        started = await client.start_execution(STATE_MACHINE, json.dumps(order), order["orderId"])
+    async def start(api: StepFunctionsApi) -> dict[str, Any]:
+        request = {"stateMachineArn": STATE_MACHINE, "input": json.dumps(order)}
+        started = await api.call("StartExecution", {**request, "name": order["orderId"]})
         return {"orderId": order["orderId"], **started}
 
-    return invoke(start, args)
+    return run_api(start, args)
 
 
 def _list(args: argparse.Namespace) -> int:
