@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.stack.processes import (
+    API,
     SECRETS_FOR,
     SIMULATORS,
     STATE_MACHINES,
@@ -65,7 +66,10 @@ def _up(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         async with Stack(stack_options(data_dir(args.data_dir), args.broker_port)) as stack:
             broker, folder = stack.broker.bootstrap_servers, stack.options.data_dir
-            print(f"stepstream is up: broker {broker}, data in {folder}")
+            print(
+                f"stepstream is up: broker {broker}, Step Functions API "
+                f"{stack.options.urls[API]}, data in {folder}"
+            )
             if "desk" in stack.options.urls:
                 print(
                     f"web desk at {stack.options.urls['desk']}/ "
@@ -104,6 +108,7 @@ def _status(args: argparse.Namespace) -> int:
         "running": True,
         "bootstrapServers": stack.bootstrap_servers,
         "storeUrl": stack.store_url,
+        "stepFunctionsApi": stack.urls.get(API),
         "urls": stack.urls,
         "processes": processes,
     }

@@ -33,7 +33,13 @@ SERVICES: list[tuple[str, str]] = [
     ("review-desk", "services.review_desk"),
     ("order-view", "services.order_view"),
     ("web-desk", "apps.desk"),
+    ("step-functions-api", "services.step_functions_api"),
 ]
+
+API = "step-functions-api"
+# The Step Functions API's port: this setting when `stepstream up` has it, else one
+# chosen free for the data folder and then kept (see simulator_urls).
+API_PORT_SETTING = "STEPSTREAM_STEP_FUNCTIONS_PORT"
 
 
 # Secrets a process takes from the environment of `stepstream up`; no other process sees
@@ -41,6 +47,7 @@ SERVICES: list[tuple[str, str]] = [
 SECRETS_FOR: dict[str, tuple[str, ...]] = {
     "charge-payment": ("STRIPE_API_KEY", "STEPSTREAM_STRIPE_API_KEY"),
     "stripe": ("STEPSTREAM_STRIPE_STANDIN_API_KEYS",),
+    API: ("STEPSTREAM_AWS_SECRET_ACCESS_KEY",),
 }
 
 
@@ -65,18 +72,21 @@ def free_port() -> int:
         return port
 
 
-# Addresses chosen once per data folder: the simulators, and the web desk.
-LOCAL_SERVERS = ("carrier", "stripe", "desk")
+# Addresses chosen once per data folder: the simulators, the web desk, the Step Functions API.
+LOCAL_SERVERS = ("carrier", "stripe", "desk", API)
+# Ports that a setting in the environment of `stepstream up` fixes instead.
+PORT_SETTINGS = {"desk": "STEPSTREAM_DESK_PORT", API: API_PORT_SETTING}
 
 
 def simulator_urls(data_dir: Path) -> dict[str, str]:
-    """The simulators' and the web desk's addresses for this data folder, chosen once and then
-    kept (the desk's port is STEPSTREAM_DESK_PORT when that is set)."""
+    """The simulators', the web desk's and the Step Functions API's addresses for this
+    data folder, chosen once and then kept (a port given by its setting, PORT_SETTINGS, wins)."""
     path = data_dir / "simulators.json"
     urls: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    wanted_desk = os.environ.get("STEPSTREAM_DESK_PORT")
-    if wanted_desk:
-        urls["desk"] = f"http://127.0.0.1:{int(wanted_desk)}"
+    for name, setting in PORT_SETTINGS.items():
+        wanted = os.environ.get(setting)
+        if wanted:
+            urls[name] = f"http://127.0.0.1:{int(wanted)}"
     if all(name in urls for name in LOCAL_SERVERS) and path.exists():
         return urls
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -98,6 +108,7 @@ def stack_services(data_dir: Path) -> tuple[list[tuple[str, str]], dict[str, str
         "STEPSTREAM_STRIPE_STANDIN_STATE_PATH": str(data_dir / "stripe-standin.db"),
         "STEPSTREAM_STRIPE_API_BASE": urls["stripe"],
         "STEPSTREAM_DESK_PORT": urls["desk"].rsplit(":", 1)[1],
+        API_PORT_SETTING: urls[API].rsplit(":", 1)[1],
         "STEPSTREAM_INITIAL_STOCK": json.dumps(
             {sku: stock for sku, (_, stock) in PRODUCTS.items()}
         ),
