@@ -135,6 +135,10 @@ def test_executions_start_describe_list_and_page(client: Any) -> None:
     listed = {e["name"] for p in pages for e in p["executions"]}
     assert listed == {"run-0", "run-1", "run-2"}
     assert client.list_executions(stateMachineArn=arn, statusFilter="FAILED")["executions"] == []
+    redriven = client.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")
+    assert redriven["executions"] == []  # nothing here is redriven (yet)
+    not_redriven = client.list_executions(stateMachineArn=arn, redriveFilter="NOT_REDRIVEN")
+    assert len(not_redriven["executions"]) == 3
 
 
 def test_execution_history_pages_reverses_and_leaves_out_data(client: Any) -> None:

@@ -250,6 +250,8 @@ async def list_executions(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str,
     machine = p.get("stateMachineArn")
     if machine is not None:
         await api._machine(machine)
+    if p.get("redriveFilter") == "REDRIVEN":
+        return {"executions": []}  # this stack redrives nothing (see RedriveExecution)
     return await api.client.list_executions(
         machine_ref(machine)[0] if machine else None,
         p.get("statusFilter"),
