@@ -11,6 +11,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -19,6 +20,10 @@ from botocore.credentials import Credentials
 from stepstream.api.errors import ApiError
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
+_AMZ_DATE = "%Y%m%dT%H%M%SZ"
+# How far a signature's date may be from now, as AWS allows, so a captured request
+# cannot be replayed later.
+MAX_SKEW = timedelta(minutes=15)
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
     r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]+)$"
@@ -44,9 +49,11 @@ def check_signature(
     keys: KeyPair,
     region: str | None,
     service: str,
+    now: datetime | None = None,
 ) -> None:
     """Refuse, as AWS does, a request not signed with ``keys`` for ``service``."""
-    authorization = headers.get("Authorization")
+    headers = {name.lower(): value for name, value in headers.items()}
+    authorization = headers.get("authorization")
     if authorization is None:
         raise _missing("Missing Authentication Token")
     match = _AUTHORIZATION.match(authorization.strip())
@@ -64,9 +71,10 @@ def check_signature(
         raise ApiError(
             "UnrecognizedClientException", "The security token included in the request is invalid."
         )
-    amz_date = headers.get("X-Amz-Date")
+    amz_date = headers.get("x-amz-date")
     if amz_date is None or not amz_date.startswith(date):
         raise ApiError("IncompleteSignatureException", "X-Amz-Date is missing or outside the scope")
+    _check_fresh(amz_date, now or datetime.now(UTC))
     if signed_service != service or (region is not None and signed_region != region):
         raise ApiError(
             "InvalidSignatureException",
@@ -91,4 +99,19 @@ def check_signature(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method. "
             "Consult the service documentation for details.",
+        )
+
+
+def _check_fresh(amz_date: str, now: datetime) -> None:
+    try:
+        signed_at = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC)
+    except ValueError:
+        raise ApiError(
+            "IncompleteSignatureException", f"X-Amz-Date {amz_date!r} is not a date"
+        ) from None
+    if abs(now - signed_at) > MAX_SKEW:
+        raise ApiError(
+            "InvalidSignatureException",
+            f"Signature expired: {amz_date} is now earlier than "
+            f"{(now - MAX_SKEW).strftime(_AMZ_DATE)} ({now.strftime(_AMZ_DATE)} - 15 min.)",
         )

@@ -10,17 +10,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp import web
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from services.step_functions_api.app import build_app
 from services.step_functions_api.settings import StepFunctionsApiSettings
+from services.step_functions_api.sigv4 import KeyPair, check_signature
 from stepstream.api.aws_operations import StepFunctionsApi
 from stepstream.api.client import StepStreamClient
+from stepstream.api.errors import ApiError
 from stepstream.messaging.fake import FakeBus
 from stepstream.messaging.topics import Topics
 from stepstream.store.memory import InMemoryStore
@@ -147,3 +153,52 @@ def test_what_is_not_the_protocol_is_a_client_error_not_a_500(open_endpoint: str
     status, body = post(open_endpoint, b'{"maxResults": "ten"}', listing)
     assert (status, body["__type"]) == (400, "ValidationException")
     assert "Member must be of type integer" in body["message"]
+
+
+def signed(body: bytes) -> AWSRequest:
+    """A request as botocore signs it for the endpoint, now."""
+    request = AWSRequest(
+        method="POST",
+        url="http://127.0.0.1:8083/",
+        data=body,
+        headers={
+            "Host": "127.0.0.1:8083",
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+        },
+    )
+    SigV4Auth(Credentials(KEY, SECRET), "states", "eu-west-1").add_auth(request)
+    return request
+
+
+def check(request: AWSRequest, **changes: Any) -> None:
+    check_signature(
+        method="POST",
+        url=request.url,
+        headers=dict(request.headers.items()),
+        body=request.body,
+        keys=KeyPair(KEY, SECRET),
+        region=changes.pop("region", None),
+        service="states",
+        **changes,
+    )
+
+
+def test_a_signature_is_good_for_fifteen_minutes_and_its_own_region() -> None:
+    request = signed(b"{}")
+    check(request)
+    check(request, region="eu-west-1")
+    with pytest.raises(ApiError, match="Signature expired") as late:
+        check(request, now=datetime.now(UTC) + timedelta(minutes=16))
+    assert late.value.code == "InvalidSignatureException"
+    with pytest.raises(ApiError, match="region") as elsewhere:
+        check(request, region="us-east-1")
+    assert elsewhere.value.code == "InvalidSignatureException"
+
+
+def test_a_changed_body_breaks_the_signature() -> None:
+    request = signed(b'{"maxResults": 1}')
+    request.data = b'{"maxResults": 2}'
+    with pytest.raises(ApiError) as refused:
+        check(request)
+    assert refused.value.code == "InvalidSignatureException"
