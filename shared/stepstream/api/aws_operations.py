@@ -26,6 +26,7 @@ from stepstream.api.errors import ApiError
 from stepstream.asl.machine import load_machine
 from stepstream.asl.validation import InvalidDefinition
 from stepstream.bindings import Bindings
+from stepstream.store.records import StateMachineRecord
 
 # The role every state machine reports: stepstream runs its tasks itself and keeps none.
 DEFAULT_ROLE_ARN = "arn:aws:iam::000000000000:role/stepstream"
@@ -75,7 +76,8 @@ class StepFunctionsApi:
         aws_model.check_input(name, params)
         return await handler(self, params)
 
-    async def _machine(self, given: str) -> Any:
+    async def find_machine(self, given: str) -> StateMachineRecord:
+        """The version an ARN names (the latest for a plain ARN); StateMachineDoesNotExist."""
         name, version = machine_ref(given)
         record = await self.client.store.get_state_machine(name, version)
         if record is None:
@@ -118,7 +120,7 @@ def _differs(stored: str, given: str) -> bool:
 
 @operation("UpdateStateMachine")
 async def update_state_machine(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str, Any]:
-    latest = await api._machine(p["stateMachineArn"])
+    latest = await api.find_machine(p["stateMachineArn"])
     if not any(p.get(k) for k in ("definition", "roleArn", "loggingConfiguration")) and not (
         p.get("tracingConfiguration") or api.explicit_bindings
     ):
@@ -142,7 +144,7 @@ async def update_state_machine(api: StepFunctionsApi, p: dict[str, Any]) -> dict
 
 @operation("DescribeStateMachine")
 async def describe_state_machine(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str, Any]:
-    record = await api._machine(p["stateMachineArn"])
+    record = await api.find_machine(p["stateMachineArn"])
     return {
         "stateMachineArn": arns.state_machine_arn(record.name),
         "name": record.name,
@@ -249,7 +251,7 @@ async def describe_execution(api: StepFunctionsApi, p: dict[str, Any]) -> dict[s
 async def list_executions(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str, Any]:
     machine = p.get("stateMachineArn")
     if machine is not None:
-        await api._machine(machine)
+        await api.find_machine(machine)
     if p.get("redriveFilter") == "REDRIVEN":
         return {"executions": []}  # this stack redrives nothing (see RedriveExecution)
     return await api.client.list_executions(
