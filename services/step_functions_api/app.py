@@ -70,14 +70,15 @@ def _operation(request: web.Request) -> str:
 
 def _authenticate(request: web.Request, body: bytes) -> None:
     settings = request.app[SETTINGS_KEY]
-    if settings.aws_access_key_id is None or settings.aws_secret_access_key is None:
+    pair = settings.key_pair()
+    if pair is None:
         return  # no credentials configured: any key is accepted, as a local endpoint does
     check_signature(
         method=request.method,
         url=str(request.url),
         headers=request.headers,
         body=body,
-        keys=KeyPair(settings.aws_access_key_id, settings.aws_secret_access_key.get_secret_value()),
+        keys=KeyPair(*pair),
         region=settings.aws_region,
         service=aws_model.service_model().signing_name,
     )
@@ -137,6 +138,11 @@ async def open_api(settings: StepFunctionsApiSettings) -> AsyncIterator[StepFunc
 
 
 async def serve(settings: StepFunctionsApiSettings, stop: asyncio.Event) -> None:
+    if settings.step_functions_require_signatures and settings.key_pair() is None:
+        raise ConfigurationError(
+            "STEPSTREAM_STEP_FUNCTIONS_REQUIRE_SIGNATURES is set, but not both of "
+            "STEPSTREAM_AWS_ACCESS_KEY_ID and STEPSTREAM_AWS_SECRET_ACCESS_KEY"
+        )
     async with open_api(settings) as api:
         runner = web.AppRunner(build_app(api, settings), access_log=None)
         await runner.setup()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stepstream.messaging.kafka import KafkaSettings
@@ -30,7 +30,21 @@ class StepFunctionsApiSettings(BaseSettings):
     step_functions_port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
+    # A deployment sets this: then the process refuses to start without a key pair.
+    step_functions_require_signatures: bool = False
     # The region requests are signed for; any region is accepted when none is set.
     aws_region: str | None = None
     # State machine name -> bindings, for machines created over the API (aws_bindings).
     bindings_file: Path | None = None
+
+    @field_validator("aws_access_key_id", "aws_secret_access_key", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # Compose passes a variable the host does not set as an empty one.
+        return None if value == "" else value
+
+    def key_pair(self) -> tuple[str, str] | None:
+        """(access key id, secret) when both are set: then requests must be signed."""
+        if self.aws_access_key_id is None or self.aws_secret_access_key is None:
+            return None
+        return self.aws_access_key_id, self.aws_secret_access_key.get_secret_value()

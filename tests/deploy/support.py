@@ -19,6 +19,7 @@ from services.orchestrator.app import OrchestratorSettings
 from services.order_view.settings import OrderViewSettings
 from services.reserve_stock.settings import ReserveStockSettings
 from services.review_desk.settings import ReviewDeskSettings
+from services.step_functions_api.settings import StepFunctionsApiSettings
 from simulators.carrier.__main__ import CarrierSettings
 from simulators.stripe_api.__main__ import StandInSettings
 from stepstream.messaging.kafka import KafkaSettings
@@ -46,6 +47,7 @@ PROCESS_SETTINGS: dict[str, list[type[BaseSettings]]] = {
     "services.emit_receipt": [EmitReceiptSettings],
     "services.review_desk": [ReviewDeskSettings],
     "services.order_view": [OrderViewSettings],
+    "services.step_functions_api": [StepFunctionsApiSettings],
     "simulators.stripe_api": [StandInSettings],
     "simulators.carrier": [CarrierSettings],
     "apps.desk": [DeskSettings],

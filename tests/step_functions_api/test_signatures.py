@@ -21,7 +21,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
-from services.step_functions_api.app import build_app
+from services.common.running import ConfigurationError
+from services.step_functions_api.app import build_app, serve
 from services.step_functions_api.settings import StepFunctionsApiSettings
 from services.step_functions_api.sigv4 import KeyPair, check_signature
 from stepstream.api.aws_operations import StepFunctionsApi
@@ -202,3 +203,13 @@ def test_a_changed_body_breaks_the_signature() -> None:
     with pytest.raises(ApiError) as refused:
         check(request)
     assert refused.value.code == "InvalidSignatureException"
+
+
+def test_a_deployment_that_requires_signatures_will_not_start_without_a_key_pair() -> None:
+    # Compose passes a variable the host leaves unset as an empty one.
+    settings = StepFunctionsApiSettings(
+        step_functions_require_signatures=True, aws_access_key_id="", aws_secret_access_key=""
+    )
+    assert settings.key_pair() is None
+    with pytest.raises(ConfigurationError, match="STEPSTREAM_AWS_SECRET_ACCESS_KEY"):
+        asyncio.run(serve(settings, asyncio.Event()))
