@@ -194,6 +194,12 @@ def test_executions_and_callbacks_through_the_aws_cli(aws: AwsCli) -> None:
     assert _status(aws, second, "FAILED")["error"] == "No"
     listed = aws("list-executions", "--state-machine-arn", arn, "--status-filter", "FAILED")
     assert [e["name"] for e in listed["executions"]] == [second.rsplit(":", 1)[1]]
+    newest = aws("list-executions", "--state-machine-arn", arn, "--max-items", "1")
+    assert [e["executionArn"] for e in newest["executions"]] == [second]
+    rest = aws(
+        "list-executions", "--state-machine-arn", arn, "--starting-token", newest["NextToken"]
+    )
+    assert [e["executionArn"] for e in rest["executions"]] == [run]
     assert "(ExecutionNotRedrivable)" in aws.refused("redrive-execution", "--execution-arn", second)
 
     machine = aws(
