@@ -52,7 +52,11 @@ Call = Callable[[StepFunctionsApi], Awaitable[dict[str, Any]]]
 
 
 def _json_list(text: str) -> Any:
-    return json.loads(_value(text))
+    """A JSON argument (inline or file://PATH), such as --tags, as the AWS CLI takes it."""
+    try:
+        return json.loads(_value(text))
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
 
 
 def _drop_none(**params: Any) -> dict[str, Any]:
