@@ -244,7 +244,7 @@ class Orchestrator:
             if await self.store.get_execution(arn) is not None:
                 return arn  # a redelivered start, or a name reused (the client refuses that)
             try:
-                machine = await self.repository.machine(name)
+                machine = await self.repository.machine(name, request.version)
             except UnknownStateMachine as exc:
                 raise PoisonMessage(str(exc)) from None
             loaded = self.repository.new(machine, request.name)

@@ -213,8 +213,16 @@ def test_an_update_is_a_new_version_and_running_executions_keep_theirs(client: A
     assert json.loads(old["definition"]) == WAITER
     assert json.loads(new["definition"]) == changed
     assert new["revisionId"] == updated["revisionId"]
-    # Both still answer their callbacks: the update kept the tag's bindings.
-    for run in (before, after):
+    # A version ARN starts that version, as on AWS.
+    first_version = client.describe_execution(executionArn=before)["stateMachineVersionArn"]
+    pinned = client.start_execution(stateMachineArn=first_version)["executionArn"]
+    pinned_machine = client.describe_state_machine_for_execution(executionArn=pinned)
+    assert json.loads(pinned_machine["definition"]) == WAITER
+    with pytest.raises(ClientError) as no_such_version:
+        client.start_execution(stateMachineArn=f"{arn}:99")
+    assert code_of(no_such_version) == "StateMachineDoesNotExist"
+    # All still answer their callbacks: the update kept the tag's bindings.
+    for run in (before, after, pinned):
         client.send_task_success(taskToken=token_of(client, run), output="{}")
         status_of(client, run, "SUCCEEDED")
 

@@ -237,9 +237,9 @@ async def validate_state_machine_definition(
 @operation("StartExecution")
 async def start_execution(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str, Any]:
     name, version = machine_ref(p["stateMachineArn"])
-    if version is not None:
-        raise ApiError("InvalidArn", "Invalid Arn: starting a version of a machine is not served")
-    return await api.client.start_execution(name, p.get("input", "{}"), p.get("name"))
+    return await api.client.start_execution(
+        name, p.get("input", "{}"), p.get("name"), version=version
+    )
 
 
 @operation("DescribeExecution")

@@ -165,8 +165,14 @@ class StepStreamClient:
     # -- executions ----------------------------------------------------------------------
 
     async def start_execution(
-        self, state_machine: str, input_text: str = "{}", name: str | None = None
+        self,
+        state_machine: str,
+        input_text: str = "{}",
+        name: str | None = None,
+        *,
+        version: int | None = None,
     ) -> dict[str, Any]:
+        """Start an execution of the latest version, or of ``version`` when given."""
         machine_name = arns.state_machine_name(state_machine)
         name = name or str(uuid.uuid4())
         try:
@@ -176,14 +182,20 @@ class StepStreamClient:
         execution_input = _parse_json(input_text, "InvalidExecutionInput", "the execution input")
         if (too_large := execution_input_problem(execution_input)) is not None:
             raise ApiError("InvalidExecutionInput", too_large)
-        if await self.store.get_state_machine(machine_name) is None:
+        # A deleted machine's versions are kept for its executions, not for new ones.
+        if await self.store.get_state_machine(machine_name) is None or (
+            version is not None
+            and await self.store.get_state_machine(machine_name, version) is None
+        ):
             raise ApiError(
-                "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{machine_name}'"
+                "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{state_machine}'"
             )
         arn = arns.execution_arn(machine_name, name)
         existing = await self.store.get_execution(arn)
         if existing is None:
-            request = StartExecution(state_machine=machine_name, name=name, input=execution_input)
+            request = StartExecution(
+                state_machine=machine_name, name=name, input=execution_input, version=version
+            )
             existing = await self._send_until(
                 arn, request.KIND, request.model_dump(), lambda r: r is not None, "start"
             )

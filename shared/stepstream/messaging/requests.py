@@ -23,6 +23,8 @@ class StartExecution(_Request):
     state_machine: str = Field(min_length=1)
     name: str = Field(min_length=1)
     input: Any = None
+    # The version to run (a version ARN was given); the latest when None.
+    version: int | None = Field(default=None, ge=1)
 
 
 class StopExecution(_Request):
