@@ -79,8 +79,10 @@ class StepFunctionsApi:
     async def find_machine(self, given: str) -> StateMachineRecord:
         """The version an ARN names (the latest for a plain ARN); StateMachineDoesNotExist."""
         name, version = machine_ref(given)
-        record = await self.client.store.get_state_machine(name, version)
-        if record is None:
+        store = self.client.store
+        record = await store.get_state_machine(name, version)
+        # A deleted machine's versions are kept for its executions only.
+        if record is None or (version is not None and await store.get_state_machine(name) is None):
             raise ApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{given}'")
         return record
 
