@@ -200,7 +200,9 @@ def test_executions_and_callbacks_through_the_aws_cli(aws: AwsCli) -> None:
         "list-executions", "--state-machine-arn", arn, "--starting-token", newest["NextToken"]
     )
     assert [e["executionArn"] for e in rest["executions"]] == [run]
-    assert "(ExecutionNotRedrivable)" in aws.refused("redrive-execution", "--execution-arn", second)
+    assert "(ExecutionNotRedrivable)" in aws.refused("redrive-execution", "--execution-arn", run)
+    assert aws("redrive-execution", "--execution-arn", second)["redriveDate"]
+    assert _status(aws, second, "RUNNING")["redriveCount"] == 1
 
     machine = aws(
         "create-state-machine",

@@ -136,7 +136,7 @@ def test_executions_start_describe_list_and_page(client: Any) -> None:
     assert listed == {"run-0", "run-1", "run-2"}
     assert client.list_executions(stateMachineArn=arn, statusFilter="FAILED")["executions"] == []
     redriven = client.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")
-    assert redriven["executions"] == []  # nothing here is redriven (yet)
+    assert redriven["executions"] == []
     not_redriven = client.list_executions(stateMachineArn=arn, redriveFilter="NOT_REDRIVEN")
     assert len(not_redriven["executions"]) == 3
 
@@ -162,14 +162,26 @@ def test_execution_history_pages_reverses_and_leaves_out_data(client: Any) -> No
     assert "s3cr3t" in json.dumps(history, default=str)
 
 
-def test_a_failed_execution_says_why(client: Any) -> None:
+def test_a_failed_execution_says_why_and_can_be_redriven(client: Any) -> None:
     arn = create(client, "B3Fails", FAIL)
-    run = client.start_execution(stateMachineArn=arn)
-    failed = status_of(client, run["executionArn"], "FAILED")
+    run = client.start_execution(stateMachineArn=arn)["executionArn"]
+    failed = status_of(client, run, "FAILED")
     assert (failed["error"], failed["cause"]) == ("Boom", "on purpose")
+    assert failed["redriveCount"] == 0
+
+    redriven = client.redrive_execution(executionArn=run, clientToken="once")
+    repeated = client.redrive_execution(executionArn=run, clientToken="once")
+    assert repeated["redriveDate"] == redriven["redriveDate"]  # the same token, one redrive
+    again = status_of(client, run, "FAILED")  # its Fail state fails it again
+    assert again["redriveCount"] == 1 and again["redriveDate"] == redriven["redriveDate"]
+    listed = client.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")
+    assert [e["executionArn"] for e in listed["executions"]] == [run]
+
+    succeeded = client.start_execution(stateMachineArn=create(client, "B3Fine", PASS))
+    status_of(client, succeeded["executionArn"], "SUCCEEDED")
     with pytest.raises(ClientError) as raised:
-        client.redrive_execution(executionArn=run["executionArn"])
-    assert code_of(raised) in ("ExecutionNotRedrivable",)
+        client.redrive_execution(executionArn=succeeded["executionArn"])
+    assert code_of(raised) == "ExecutionNotRedrivable"
 
 
 def test_callbacks_answer_a_waiting_task(client: Any) -> None:

@@ -254,13 +254,12 @@ async def list_executions(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str,
     machine = p.get("stateMachineArn")
     if machine is not None:
         await api.find_machine(machine)
-    if p.get("redriveFilter") == "REDRIVEN":
-        return {"executions": []}  # this stack redrives nothing (see RedriveExecution)
     return await api.client.list_executions(
         machine_ref(machine)[0] if machine else None,
         p.get("statusFilter"),
         p.get("maxResults") or 100,
         p.get("nextToken"),
+        p.get("redriveFilter"),
     )
 
 
@@ -301,8 +300,7 @@ async def stop_execution(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str, 
 @operation("RedriveExecution")
 async def redrive_execution(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str, Any]:
     arn = execution_ref(p["executionArn"])
-    await api.client.describe_execution(arn)
-    raise ApiError("ExecutionNotRedrivable", f"Execution cannot be redriven by this stack: '{arn}'")
+    return await api.client.redrive_execution(arn, p.get("clientToken"))
 
 
 # -- callbacks -----------------------------------------------------------------------------
