@@ -30,6 +30,7 @@ from stepstream.api.errors import ApiError
 from stepstream.bindings import InvalidBindings
 from stepstream.messaging.kafka import KafkaPublisher
 from stepstream.messaging.topics import Topics
+from stepstream.observability.health import PROCESS_CHECKS
 from stepstream.store.factory import open_reader
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,12 @@ async def open_api(settings: StepFunctionsApiSettings) -> AsyncIterator[StepFunc
     except InvalidBindings as exc:
         raise ConfigurationError(str(exc)) from None
     async with open_reader(settings.store_url) as store:
+
+        async def store_answers() -> None:
+            await store.list_state_machines()
+
+        # The publisher registers its own check (kafka); the process consumes nothing.
+        unregister_store = PROCESS_CHECKS.register("store", store_answers)
         publisher = KafkaPublisher(settings=settings.kafka)
         await publisher.start()
         try:
@@ -135,6 +142,7 @@ async def open_api(settings: StepFunctionsApiSettings) -> AsyncIterator[StepFunc
             yield StepFunctionsApi(client, configured_bindings=configured)
         finally:
             await publisher.stop()
+            unregister_store()
 
 
 async def serve(settings: StepFunctionsApiSettings, stop: asyncio.Event) -> None:

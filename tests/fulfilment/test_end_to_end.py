@@ -294,8 +294,9 @@ def test_every_process_is_healthy_connected_joined_and_answering_its_database(ru
         "review-desk",
         "order-view",
     }
-    # The web desk consumes nothing: it reads the store and sends requests.
-    assert set(run.observed) == consumers | {"web-desk"}
+    # The web desk and the Step Functions API consume nothing: they read the store and
+    # send requests.
+    assert set(run.observed) == consumers | {"web-desk", "step-functions-api"}
     for name, (status, body, _) in run.observed.items():
         assert status == 200, f"{name}: {body}"
         checks = body["checks"]
