@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -43,6 +44,7 @@ from stepstream.messaging.bus import (
     Record,
 )
 from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.fetch_pacing import TICK_SECONDS, FetchPacer
 from stepstream.messaging.kafka_loss import lost_partitions
 from stepstream.observability import metrics
 from stepstream.observability.health import PROCESS_CHECKS, Unhealthy
@@ -68,6 +70,14 @@ class KafkaSettings(KafkaConnection):
     # The embedded broker's fetch long-poll does not wake when data arrives, so every
     # hop costs this wait; 0 stalls it. Apache Kafka wakes early and is fine with more.
     fetch_max_wait_ms: int = Field(default=5, ge=1)
+    # ...but polling every 5 ms burns CPU with nothing in flight (a stack of eight
+    # consumers and the broker about 0.8 of a core). A consumer that has seen no record
+    # for fetch_idle_after_ms stretches its wait, doubling, up to this; the first record
+    # puts it back to fetch_max_wait_ms. What it costs: the first message into an idle
+    # consumer waits up to this long. Set it to fetch_max_wait_ms (or below) to keep
+    # one wait throughout, as Apache Kafka's waking long poll wants.
+    fetch_idle_max_wait_ms: int = Field(default=200, ge=1)
+    fetch_idle_after_ms: int = Field(default=1000, ge=0)
     # The embedded broker holds a group join for half the session timeout; Apache Kafka
     # refuses less than 6000 unless its group.min.session.timeout.ms is lowered.
     session_timeout_ms: int = Field(default=6000, ge=1000)
@@ -229,11 +239,24 @@ class KafkaSubscriber:
         self._committed: dict[TopicPartition, int] = {}
         self._rewind: set[str] = set()
         self._unregister: Callable[[], None] = lambda: None
+        self._pacer = FetchPacer(
+            fast_ms=settings.fetch_max_wait_ms,
+            idle_ms=settings.fetch_idle_max_wait_ms,
+            idle_after_seconds=settings.fetch_idle_after_ms / 1000,
+            now=time.monotonic(),
+        )
+        self._pacing: asyncio.Task[None] | None = None
+        self._busy_again = asyncio.Event()
         self.broker_losses = 0
 
     @property
     def group_id(self) -> str:
         return self._group_id
+
+    @property
+    def fetch_wait_ms(self) -> int:
+        """How long the broker may hold this consumer's fetch now (see ``fetch_pacing``)."""
+        return self._pacer.wait_ms
 
     async def start(self) -> None:
         self._consumer = await self._new_consumer()
@@ -245,6 +268,8 @@ class KafkaSubscriber:
             self._watch = asyncio.create_task(
                 self._watch_broker(self._settings.broker_check_seconds)
             )
+        if self._pacer.adaptive and _fetcher_of(self._consumer) is not None:
+            self._pacing = asyncio.create_task(self._pace())
 
     async def _new_consumer(self) -> Any:
         s = self._settings
@@ -270,11 +295,12 @@ class KafkaSubscriber:
     async def stop(self) -> None:
         self._unregister()
         metrics.unwatch_lag(self)
-        watch, self._watch = self._watch, None
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+        for task in (self._watch, self._pacing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watch = self._pacing = None
         consumer, self._consumer = self._consumer, None
         if consumer is None:
             return
@@ -299,6 +325,9 @@ class KafkaSubscriber:
             if consumer is not self._consumer:
                 continue  # read from the lost logs just before the consumer was replaced
             self._read_up_to[TopicPartition(message.topic, message.partition)] = message.offset + 1
+            if self._pacer.record_seen():
+                _set_fetch_wait(consumer, self._pacer.wait_ms)
+                self._busy_again.set()
             yield Record(
                 topic=message.topic,
                 partition=message.partition,
@@ -307,6 +336,18 @@ class KafkaSubscriber:
                 value=message.value if message.value is not None else b"",
                 headers=tuple(message.headers or ()),
             )
+
+    async def _pace(self) -> None:
+        while True:
+            if self._pacer.wait_ms == self._pacer.idle_ms:
+                # At the ceiling nothing changes until a record comes: sleep till then.
+                self._busy_again.clear()
+                await self._busy_again.wait()
+            await asyncio.sleep(TICK_SECONDS)
+            before = self._pacer.wait_ms
+            wait = self._pacer.tick(time.monotonic())
+            if wait != before and self._consumer is not None:
+                _set_fetch_wait(self._consumer, wait)
 
     async def _watch_broker(self, every: float) -> None:
         suspected: Any = None
@@ -346,6 +387,7 @@ class KafkaSubscriber:
         self._read_up_to.clear()
         self._committed.clear()
         old, self._consumer = self._consumer, await self._new_consumer()
+        self._pacer.record_seen()  # the new consumer starts with the short wait
         with contextlib.suppress(KafkaError):
             await old.stop()
 
@@ -398,6 +440,27 @@ class KafkaSubscriber:
             raise CommitFailed(f"cannot commit {_where(record)}: {exc}") from exc
         self._committed[partition] = max(self._committed.get(partition, 0), record.offset + 1)
 
+    async def commit_all(self, records: Sequence[Record]) -> None:
+        # One OffsetCommit for every partition: a consumer of many partitions committing
+        # each on its own sent the broker a request per partition per commit interval.
+        consumer = self._consumer
+        if consumer is None:
+            raise CommitFailed("subscriber stopped before committing")
+        offsets: dict[Any, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            if record.offset >= self._read_up_to.get(partition, 0):
+                raise CommitFailed(f"{_where(record)} was read from a log the broker lost")
+            offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError, KafkaError) as exc:
+            raise CommitFailed(f"cannot commit {len(offsets)} partitions: {exc}") from exc
+        for partition, offset in offsets.items():
+            self._committed[partition] = max(self._committed.get(partition, 0), offset)
+
 
 class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
     """Seeks a fresh consumer to the beginning of the topics the broker lost.
@@ -423,6 +486,19 @@ class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
         with contextlib.suppress(KafkaError, IllegalStateError):
             await self._consumer.commit(beginning)
         self._subscriber._rewind -= {tp.topic for tp in rewind}
+
+
+def _fetcher_of(consumer: Any) -> Any:
+    # aiokafka reads the wait from its fetcher each time it builds a fetch request, and
+    # offers no public way to change it; without that attribute the wait stays fixed.
+    fetcher = getattr(consumer, "_fetcher", None)
+    return fetcher if hasattr(fetcher, "_fetch_max_wait_ms") else None
+
+
+def _set_fetch_wait(consumer: Any, wait_ms: int) -> None:
+    fetcher = _fetcher_of(consumer)
+    if fetcher is not None:
+        fetcher._fetch_max_wait_ms = wait_ms
 
 
 def _refusal(exc: KafkaError) -> str:
