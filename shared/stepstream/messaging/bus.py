@@ -103,6 +103,14 @@ class Subscriber(Protocol):
         """
         ...
 
+    async def commit_all(self, records: Sequence[Record]) -> None:
+        """``commit`` for records of different partitions, in one request where it can.
+
+        Raises ``CommitFailed`` when any of them cannot be committed; then none may have
+        been, and committing them one by one tells which.
+        """
+        ...
+
     def owns_key(self, topic: str, key: bytes) -> bool:
         """Whether the partition of ``topic`` that ``key`` goes to is this member's now.
 

@@ -68,6 +68,7 @@ class Consumer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._chains: dict[bytes | None, asyncio.Task[None]] = {}
         self._to_commit: dict[tuple[str, int], Record] = {}
+        self._commit_wanted = asyncio.Event()
         self._commit_lock = asyncio.Lock()
         self._pulling: asyncio.Task[None] | None = None
         self._committing: asyncio.Task[None] | None = None
@@ -223,15 +224,26 @@ class Consumer:
         committable = self._tracker.take_commit(ticket)
         if committable is not None:
             self._to_commit[(committable.topic, committable.partition)] = committable
+            self._commit_wanted.set()
 
     async def _commit_periodically(self) -> None:
+        # Asleep until something finished: an idle consumer does not wake to commit nothing.
         while True:
+            await self._commit_wanted.wait()
             await asyncio.sleep(self.commit_interval)
+            self._commit_wanted.clear()
             await self._commit_now()
 
     async def _commit_now(self) -> None:
         async with self._commit_lock:
             pending, self._to_commit = self._to_commit, {}
+            if not pending:
+                return
+            try:
+                await self.subscriber.commit_all(list(pending.values()))
+                return
+            except CommitFailed:
+                pass  # some partition moved away: commit the others one by one
             for record in pending.values():
                 try:
                     await self.subscriber.commit(record)

@@ -220,6 +220,10 @@ class FakeSubscriber:
             )
         self._bus._groups[self.group_id].committed[where] = record.offset + 1
 
+    async def commit_all(self, records: Sequence[Record]) -> None:
+        for record in records:
+            await self.commit(record)
+
     def _assign(
         self, partitions: set[TopicPartition], committed: dict[TopicPartition, int]
     ) -> None:
