@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from services.common.inputs import describe
+from stepstream.heap import tune_for_service
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.consumer import consume
 from stepstream.messaging.dead_letter import Handler
@@ -84,6 +85,7 @@ async def _serve_until_signalled(
             loop.add_signal_handler(signum, stop.set)
     log.info("%s starting", name)
     async with observed(name, observability):
+        tune_for_service()
         await serve(settings, stop)
     log.info("%s stopped", name)
 

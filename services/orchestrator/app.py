@@ -23,6 +23,7 @@ from stepstream.asl.ports import Clock, SystemClock
 from stepstream.asl.validation import InvalidDefinition
 from stepstream.bindings import Bindings, InvalidBindings, binding_topics, dumps, read_stored
 from stepstream.broker.admin import DEFAULT_PARTITIONS, BrokerError, TopicSpec, ensure_topics
+from stepstream.heap import tune_for_service
 from stepstream.messaging.kafka import KafkaBus, KafkaSettings
 from stepstream.messaging.topics import Topics
 from stepstream.observability.health import PROCESS_CHECKS
@@ -267,6 +268,7 @@ def main() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with observed("orchestrator", observability):
+            tune_for_service()
             await serve(OrchestratorSettings(), KafkaSettings(), stop)
 
     try:
