@@ -26,6 +26,10 @@ def history_envelopes(
     empty = _envelope(execution_arn, state_machine, [])
     # A batch costs its empty envelope, each event, and a comma between two events.
     budget = max_bytes - len(empty.to_bytes())
+    # Nearly always the whole decision fits in one message: one measure of all the
+    # events (less the brackets the empty envelope has) instead of one per event.
+    if payload_size(events) - 2 <= budget:
+        return [_envelope(execution_arn, state_machine, events)]
     return [_envelope(execution_arn, state_machine, batch) for batch in _batches(events, budget)]
 
 

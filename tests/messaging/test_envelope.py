@@ -180,6 +180,16 @@ def test_a_nan_on_the_wire_is_refused() -> None:
     assert "cannot represent" in reason(wire(payload=...)[:-1] + b', "payload": {"x": NaN}}')
 
 
+def test_an_infinity_deep_in_a_payload_on_the_wire_is_refused() -> None:
+    data = wire(payload=...)[:-1] + b', "payload": {"x": [1, {"y": -Infinity}]}}'
+    assert "payload.x[1].y is -inf" in reason(data)
+
+
+def test_a_wire_payload_whose_text_spells_nan_is_taken_as_it_is() -> None:
+    payload = {"note": "NaN", "Infinity": ["-Infinity", 1.5]}
+    assert decode(wire(payload=payload)).payload == payload
+
+
 json_values = st.recursive(
     st.none()
     | st.booleans()

@@ -14,12 +14,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticSerializationError, to_json
 
 SCHEMA_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 DEFAULT_MAX_BYTES = 1024 * 1024
+# Validation context saying the payload came from JSON text without a non-finite token.
+_FROM_FINITE_JSON = "from_finite_json"
 
 
 class MalformedMessage(Exception):
@@ -73,8 +82,10 @@ class Envelope(BaseModel):
 
     @field_validator("payload")
     @classmethod
-    def _finite(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _finite(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         # JSON has no NaN or infinity; serializing one would silently turn it into null.
+        if info.context and info.context.get(_FROM_FINITE_JSON):
+            return value  # decoded from bytes that hold no such token: nothing to look for
         if not _all_finite(value):
             _check_finite(value, "payload")  # walked only now, to be sure and name the place
         return value
@@ -131,8 +142,11 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
     if not isinstance(document, dict):
         raise MalformedMessage(f"not a JSON object but {_json_type(document)}")
     _check_schema_version(document)
+    # json.loads turns the tokens NaN, Infinity and -Infinity into floats; text without
+    # them holds no non-finite number, and serializing the payload again to look is waste.
+    finite = b"NaN" not in data and b"Infinity" not in data
     try:
-        return Envelope.model_validate(document)
+        return Envelope.model_validate(document, context={_FROM_FINITE_JSON: finite})
     except ValidationError as exc:
         raise MalformedMessage(describe_validation_error(exc)) from None
 
