@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import logging
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +24,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pipeline import WARMUP, CpuMeter, Driver, Result, run_ceiling, summary  # noqa: E402
+from pipeline import (  # noqa: E402
+    LIGHT_ORDERS,
+    WARMUP,
+    CpuMeter,
+    Driver,
+    Result,
+    idle_cores,
+    run_ceiling,
+    summary,
+)
 
 from apps.cli.stack_commands import stack_options  # noqa: E402
 from apps.demo.orders import order_document  # noqa: E402
@@ -65,20 +75,36 @@ async def run_fulfilment(stack: Stack, orders: int, concurrency: int) -> Result:
     watcher = asyncio.create_task(watch())
     try:
         await driver.run(list(range(WARMUP)), place)
-        cpu = CpuMeter({})  # the stack's processes are many; only rates are compared here
+        pids = stack_pids(stack)
+        idle = await idle_cores(pids)
+        await driver.run(list(range(WARMUP, 2 * WARMUP)), place)  # awake again
+        cpu = CpuMeter(pids)
         cpu.begin()
-        elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
+        elapsed = await driver.run(list(range(2 * WARMUP, 2 * WARMUP + orders)), place)
         cpu.end()
+        loaded = summary(driver.latencies, elapsed, cpu, idle)
+        driver = Driver(1, timeout=300)
+        first = 2 * WARMUP + orders
+        await driver.run(list(range(first, first + LIGHT_ORDERS)), place)
+        loaded.light_p50_ms = 1000 * statistics.median(driver.latencies)
     finally:
         watcher.cancel()
         await history.stop()
         await publisher.stop()
-    return summary(driver.latencies, elapsed, cpu, {})
+    return loaded
+
+
+def stack_pids(stack: Stack) -> dict[str, int | None]:
+    """The broker and every process of the stack, by name."""
+    assert stack.supervisor is not None, "the stack is not started"
+    pids: dict[str, int | None] = {"broker": stack.broker.pid}
+    pids |= {name: status.pid for name, status in stack.supervisor.statuses().items()}
+    return pids
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=50, help="orders in flight at once")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="stepstream-bench-"))
@@ -104,6 +130,24 @@ async def main() -> None:
         print(f"{label:34} {r.rate:10.1f} {r.p50_ms:9.1f} {r.p99_ms:9.1f}")
     ratio = results["fulfilment"].rate / results["ceiling"].rate
     print(f"fulfilment / reference throughput: {ratio:.3f}")
+    ours, reference = results["fulfilment"], results["ceiling"]
+    print(
+        f"one order at a time, p50 ms: reference {reference.light_p50_ms:.1f}, "
+        f"fulfilment {ours.light_p50_ms:.1f} ({LIGHT_ORDERS} orders each)"
+    )
+    print("CPU ms per order, by process (idle cores in brackets):")
+    for label, result in (("reference", reference), ("fulfilment", ours)):
+        parts = ", ".join(
+            f"{name} {ms:.2f} ({result.idle_cores.get(name, 0.0):.3f})"
+            for name, ms in result.cpu_ms_per_order.items()
+        )
+        print(f"  {label}: {parts}")
+        total = sum(result.cpu_ms_per_order.values())
+        idle = sum(result.idle_cores.values())
+        print(
+            f"  {label}: {total:.2f} ms per order in all, {idle:.3f} cores idle, "
+            f"{result.busy_ms_per_order():.2f} ms per order above idle"
+        )
 
 
 if __name__ == "__main__":

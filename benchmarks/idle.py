@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from fulfilment import stack_pids  # noqa: E402
 from pipeline import CpuMeter  # noqa: E402
 
 from apps.cli.stack_commands import stack_options  # noqa: E402
@@ -102,9 +103,7 @@ async def measure(
     async with Stack(options) as stack:
         async with OneOrder(stack) as orders:
             await orders.place()  # every consumer has joined its group and read once
-        pids: dict[str, int | None] = {"broker": stack.broker.pid}
-        pids |= {name: s.pid for name, s in stack.supervisor.statuses().items()}
-        meter = CpuMeter(pids)
+        meter = CpuMeter(stack_pids(stack))
         meter.begin()
         await asyncio.sleep(seconds)
         meter.end()

@@ -40,6 +40,7 @@ from saga import STEPS, saga_definition  # noqa: E402  (beside this script)
 
 from stepstream.broker import EmbeddedBroker  # noqa: E402
 from stepstream.broker.admin import TopicSpec, ensure_topics  # noqa: E402
+from stepstream.heap import tune_for_service  # noqa: E402
 from stepstream.messaging.envelope import Envelope  # noqa: E402
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber  # noqa: E402
 from stepstream.messaging.requests import StartExecution  # noqa: E402
@@ -49,7 +50,11 @@ from stepstream.worker import CommandContext, Worker, WorkerSettings  # noqa: E4
 
 FETCH_WAIT_MS = 5
 WARMUP = 20
+LIGHT_ORDERS = 100  # placed one at a time after the loaded run, for the latency alone
 IDLE_SECONDS = 2.0
+# Consumers back their fetch wait off after a second without records; idle is measured
+# once they have, as a stack at rest would be.
+IDLE_SETTLE_SECONDS = 2.5
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -120,6 +125,8 @@ class Result:
     cpu_ms_per_order: dict[str, float]
     # CPU each process burns with nothing to do (consumers polling the broker), in cores.
     idle_cores: dict[str, float]
+    # Median latency of orders placed one at a time (nothing else in flight).
+    light_p50_ms: float = 0.0
 
     def busy_ms_per_order(self) -> float:
         """CPU per order above what the processes burn idle over the same time."""
@@ -131,6 +138,7 @@ async def idle_cores(
     pids: dict[str, int | None], seconds: float = IDLE_SECONDS
 ) -> dict[str, float]:
     """CPU per second of each process while no order is in flight."""
+    await asyncio.sleep(IDLE_SETTLE_SECONDS)
     meter = CpuMeter(pids)
     meter.begin()
     await asyncio.sleep(seconds)
@@ -184,8 +192,9 @@ async def run_stepstream(
             "STEPSTREAM_STORE_URL": store_url,
             "STEPSTREAM_TOPIC_PREFIX": prefix,
         },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        # Kept beside the store, for when a run goes wrong.
+        stdout=(folder / "orchestrator.log").open("w"),
+        stderr=subprocess.STDOUT,
     )
     history = KafkaSubscriber(settings=kafka, topics=[topics.history()], group_id=f"{prefix}.bench")
     await history.start()
@@ -215,10 +224,16 @@ async def run_stepstream(
         await driver.run(list(range(WARMUP)), place)  # every group joins, every path runs once
         pids = {"broker": broker_pid, "orchestrator": orchestrator.pid, "workers and driver": None}
         idle = await idle_cores(pids)
+        await driver.run(list(range(WARMUP, 2 * WARMUP)), place)  # awake again
         cpu = CpuMeter(pids)
         cpu.begin()
-        elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
+        elapsed = await driver.run(list(range(2 * WARMUP, 2 * WARMUP + orders)), place)
         cpu.end()
+        loaded = summary(driver.latencies, elapsed, cpu, idle)
+        driver = Driver(1)
+        first = 2 * WARMUP + orders
+        await driver.run(list(range(first, first + LIGHT_ORDERS)), place)
+        loaded.light_p50_ms = 1000 * statistics.median(driver.latencies)
     finally:
         watcher.cancel()
         orchestrator.terminate()
@@ -228,7 +243,7 @@ async def run_stepstream(
         await history.stop()
         await publisher.stop()
         await store.close()
-    return summary(driver.latencies, elapsed, cpu, idle)
+    return loaded
 
 
 async def run_ceiling(
@@ -288,16 +303,22 @@ async def run_ceiling(
         await driver.run(list(range(WARMUP)), place)
         pids = {"broker": broker_pid, "relay and workers": None}
         idle = await idle_cores(pids)
+        await driver.run(list(range(WARMUP, 2 * WARMUP)), place)  # awake again
         cpu = CpuMeter(pids)
         cpu.begin()
-        elapsed = await driver.run(list(range(WARMUP, WARMUP + orders)), place)
+        elapsed = await driver.run(list(range(2 * WARMUP, 2 * WARMUP + orders)), place)
         cpu.end()
+        loaded = summary(driver.latencies, elapsed, cpu, idle)
+        driver = Driver(1)
+        first = 2 * WARMUP + orders
+        await driver.run(list(range(first, first + LIGHT_ORDERS)), place)
+        loaded.light_p50_ms = 1000 * statistics.median(driver.latencies)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await producer.stop()
-    return summary(driver.latencies, elapsed, cpu, idle)
+    return loaded
 
 
 async def main() -> None:
@@ -305,6 +326,7 @@ async def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100, help="orders in flight at once")
     args = parser.parse_args()
+    tune_for_service()  # as every stepstream process does; the bare relay gains from it too
     broker = EmbeddedBroker()
     await broker.start()
     try:
@@ -325,6 +347,10 @@ async def main() -> None:
             f"{label:30} {result.rate:10.1f} {result.p50_ms:9.1f} {result.p99_ms:9.1f} {cpu:13.2f}"
         )
     print(f"stepstream / ceiling throughput: {ours.rate / ceiling.rate:.2f}")
+    print(
+        f"one order at a time, p50 ms: ceiling {ceiling.light_p50_ms:.1f}, "
+        f"stepstream {ours.light_p50_ms:.1f} ({LIGHT_ORDERS} orders each)"
+    )
     print("CPU ms per order, by process:")
     for label, result in runs:
         parts = ", ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms_per_order.items())
