@@ -1,8 +1,11 @@
 """SQLite for the library: one connection setting, one write transaction, one ``Database``.
 
-``connect`` and ``write_transaction`` are what every SQLite user here shares: the
-execution store calls them inline on the event loop (its statements take microseconds),
-and ``SQLiteDatabase`` runs them on aiosqlite's thread for the services.
+``connect`` and ``write_transaction`` are what every SQLite user here shares. Both the
+execution store and ``SQLiteDatabase`` (the services') call SQLite inline on the event
+loop: a statement takes microseconds, and handing each to a thread and back (aiosqlite,
+as ``SQLiteDatabase`` did) cost more CPU than the statement itself. A writer in another
+process holds the loop up to the busy timeout; every database here has one writing
+process, whose transactions are short.
 
 A ``SQLiteDatabase`` has one connection per process, and one transaction on it at a time
 (an asyncio lock), so no coroutine can slip a statement into another's transaction.
@@ -18,11 +21,8 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from stepstream.sql.database import DatabaseBusy, Dialect, Row
 
@@ -30,7 +30,7 @@ _BUSY_MARKERS = ("locked", "busy")
 
 
 class _SQLiteTransaction:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
 
     @property
@@ -43,19 +43,21 @@ class _SQLiteTransaction:
         return ""
 
     async def execute(self, sql: str, *args: Any) -> int:
-        cursor = await self._connection.execute(sql, args)
+        cursor = self._connection.execute(sql, args)
         changed = cursor.rowcount
-        await cursor.close()
+        cursor.close()
         return max(changed, 0)
 
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
-        async with self._connection.execute(sql, args) as cursor:
-            row = await cursor.fetchone()
+        cursor = self._connection.execute(sql, args)
+        row = cursor.fetchone()
+        cursor.close()
         return None if row is None else dict(row)
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
-        async with self._connection.execute(sql, args) as cursor:
-            rows = await cursor.fetchall()
+        cursor = self._connection.execute(sql, args)
+        rows = cursor.fetchall()
+        cursor.close()
         return [dict(row) for row in rows]
 
 
@@ -135,7 +137,7 @@ class SQLiteDatabase:
             raise ValueError("SQLiteDatabase needs a file path")
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
-        self._connection: aiosqlite.Connection | None = None
+        self._connection: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -146,25 +148,24 @@ class SQLiteDatabase:
         if self._connection is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # The same connection as the execution store's, run on aiosqlite's thread.
-        opener = partial(connect, self.path, busy_timeout_ms=self._busy_timeout_ms)
-        connection = await aiosqlite.Connection(opener, iter_chunk_size=64)
+        # The same connection as the execution store's.
+        connection = connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
         try:
-            connection.row_factory = aiosqlite.Row
+            connection.row_factory = sqlite3.Row
             self._connection = connection
             async with self.transaction() as transaction:
                 for statement in ddl:
                     await transaction.execute(statement)
         except BaseException:
             self._connection = None
-            await connection.close()
+            connection.close()
             raise
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             async with self._lock:
-                await connection.close()
+                connection.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
@@ -173,14 +174,14 @@ class SQLiteDatabase:
             if connection is None:
                 raise RuntimeError(f"the database {self.path} is not open")
             with _busy_as_database_busy(self.path):
-                await connection.execute("BEGIN IMMEDIATE")
+                connection.execute("BEGIN IMMEDIATE")
                 try:
                     yield _SQLiteTransaction(connection)
-                    await connection.execute("COMMIT")
+                    connection.execute("COMMIT")
                 except BaseException:
                     # SQLite ends some failed transactions by itself.
                     if connection.in_transaction:
-                        await connection.execute("ROLLBACK")
+                        connection.execute("ROLLBACK")
                     raise
 
 
