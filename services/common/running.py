@@ -50,6 +50,19 @@ async def serve_worker(worker: Worker, stop: asyncio.Event) -> None:
         await worker.stop(grace_seconds=STOP_GRACE_SECONDS)
 
 
+# HTTP clients that log every request at INFO: a line per Stripe or carrier call cost
+# charge-payment about a tenth of its CPU (py-spy, benchmarks/fulfilment.py) and drowned
+# the stack's own messages. Their warnings and errors still show.
+PER_REQUEST_LOGGERS = ("httpx", "httpcore", "stripe")
+
+
+def quiet_per_request_loggers(level: str) -> None:
+    """Keep the HTTP clients' per-request lines out of the log unless DEBUG is asked."""
+    if level != "DEBUG":
+        for name in PER_REQUEST_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def run_service(
     name: str, load: Callable[[], S], serve: Callable[[S, asyncio.Event], Awaitable[None]]
 ) -> int:
@@ -57,6 +70,7 @@ def run_service(
     try:
         observability = ObservabilitySettings()
         setup_logging(name, observability)
+        quiet_per_request_loggers(observability.log_level)
         settings = load()
     except ValidationError as exc:
         print(f"{name}: bad setting: {describe(exc)}", file=sys.stderr)
