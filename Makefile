@@ -39,3 +39,4 @@ bench: setup
 	$(PY) benchmarks/orchestrator.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/fulfilment.py
+	$(PY) benchmarks/idle.py
