@@ -355,6 +355,14 @@ async def main() -> None:
     for label, result in runs:
         parts = ", ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms_per_order.items())
         print(f"  {label}: {parts}")
+    # The broker's share stays near the same cores whatever the rate: most of its work is
+    # answering consumers that poll every few milliseconds, not handling the records.
+    print("CPU while loaded (cores), by process:")
+    for label, result in runs:
+        parts = ", ".join(
+            f"{name} {ms * result.rate / 1000:.2f}" for name, ms in result.cpu_ms_per_order.items()
+        )
+        print(f"  {label}: {parts}")
     print("CPU burnt idle (cores), by process, and CPU ms per order above it:")
     for label, result in runs:
         parts = ", ".join(f"{name} {cores:.2f}" for name, cores in result.idle_cores.items())
