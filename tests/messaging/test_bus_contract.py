@@ -230,12 +230,12 @@ async def test_records_of_several_partitions_are_committed_together(
     under_test: BusUnderTest, publish: Publish, subscribers: Subscribe
 ) -> None:
     topic, group = await under_test.topic(partitions=2), unique("g")
-    keys = ["a", "b", "c", "d", "e", "f"]  # murmur2 spreads these over both partitions
+    keys = ["a", "b", "c", "d", "e", "f"]  # murmur2 spreads these over the partitions
     for key in keys:
         await publish(topic, key, f"first {key}".encode())
     first = await subscribers(topic, group)
     records = await receive(first, len(keys))
-    assert {r.partition for r in records} == {0, 1}
+    assert len({r.partition for r in records}) > 1
     last_of = {r.partition: r for r in records}  # in order within a partition
     await first.commit_all(list(last_of.values()))
     await first.stop()
