@@ -25,6 +25,14 @@ PROCESSES = {
     "emit-receipt",
     "review-desk",
     "order-view",
+    "step-functions-api",
+    "web-desk",
+}
+# The processes that serve HTTP of their own besides /healthz and /metrics: the variables
+# that say where they listen, and the Service in front of them.
+HTTP_SERVERS = {
+    "step-functions-api": ("STEPSTREAM_STEP_FUNCTIONS_HOST", "STEPSTREAM_STEP_FUNCTIONS_PORT"),
+    "web-desk": ("STEPSTREAM_DESK_HOST", "STEPSTREAM_DESK_PORT"),
 }
 
 
@@ -76,7 +84,7 @@ def test_every_process_is_a_replicated_deployment_probed_on_its_health_endpoint(
     for name, deployment in deployments.items():
         assert deployment["spec"]["replicas"] >= 2, name
         [container] = deployment["spec"]["template"]["spec"]["containers"]
-        assert container["ports"] == [{"name": "metrics", "containerPort": port}], name
+        assert container["ports"][0] == {"name": "metrics", "containerPort": port}, name
         # Ready when connected, joined and answering; alive while the process answers at all.
         assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
         assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
@@ -106,6 +114,45 @@ def test_each_container_runs_a_module_of_the_image_and_reads_every_variable_it_g
         assert not unread, f"{name} ({module}) reads none of {sorted(unread)}"
 
 
+def test_each_http_server_listens_on_the_port_its_service_reaches(
+    objects: list[dict[str, Any]],
+) -> None:
+    settings = _config_map(objects, "stepstream-process-settings")
+    services = _by_kind(objects, "Service")
+    assert set(services) == set(HTTP_SERVERS)
+    for name, (host_variable, port_variable) in HTTP_SERVERS.items():
+        deployment = _by_kind(objects, "Deployment")[name]
+        container = _container(deployment)
+        env = {e["name"]: e["valueFrom"] for e in container["env"]}
+        told = {}
+        for variable in (host_variable, port_variable):
+            ref = env[variable]["configMapKeyRef"]
+            assert ref["name"] == settings["metadata"]["name"], name
+            told[variable] = settings["data"][ref["key"]]
+        assert told[host_variable] == "0.0.0.0", f"{name} listens inside its pod only"
+        [http] = [p for p in container["ports"] if p["name"] == "http"]
+        assert http["containerPort"] == int(told[port_variable]), name
+        service = services[name]
+        assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+        [exposed] = service["spec"]["ports"]
+        assert exposed["targetPort"] == "http", name
+
+
+def test_the_step_functions_api_starts_only_with_the_key_pair_of_the_secret(
+    objects: list[dict[str, Any]],
+) -> None:
+    settings = _config_map(objects, "stepstream-process-settings")["data"]
+    env = {
+        e["name"]: e["valueFrom"]
+        for e in _container(_by_kind(objects, "Deployment")["step-functions-api"])["env"]
+    }
+    required = env["STEPSTREAM_STEP_FUNCTIONS_REQUIRE_SIGNATURES"]["configMapKeyRef"]["key"]
+    assert settings[required] == "true"
+    for variable in ("STEPSTREAM_AWS_ACCESS_KEY_ID", "STEPSTREAM_AWS_SECRET_ACCESS_KEY"):
+        ref = env[variable]["secretKeyRef"]
+        assert not ref.get("optional", False), variable
+
+
 def test_secrets_reach_only_the_process_that_uses_them(objects: list[dict[str, Any]]) -> None:
     [secret] = _by_kind(objects, "Secret").values()
     keys = set(secret["data"])
@@ -120,6 +167,9 @@ def test_secrets_reach_only_the_process_that_uses_them(objects: list[dict[str, A
     assert holders["stripe-api-key"] == {"charge-payment"}
     assert holders["carrier-api-key"] == {"book-shipment"}
     assert holders["payments-database-url"] == {"charge-payment"}
+    assert holders["aws-access-key-id"] == {"step-functions-api"}
+    assert holders["aws-secret-access-key"] == {"step-functions-api"}
+    assert holders["review-desk-database-url"] == {"review-desk", "web-desk"}
     assert base64.b64decode(secret["data"]["stripe-api-key"]).decode().startswith("sk_test_")
 
 
