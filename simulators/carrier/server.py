@@ -19,9 +19,16 @@ def build_app(state: CarrierState) -> web.Application:
     """The aiohttp application serving the carrier API and its admin endpoints."""
     app = web.Application(middlewares=[fault_middleware])
     app[STATE] = state
+    # Outside /v1/: no API key, no injected faults, not in the request log.
+    app.router.add_get("/healthz", _healthz)
     api.add_routes(app)
     admin_api.add_routes(app)
     return app
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    """``GET /healthz``: the simulator answers (a container health check asks this)."""
+    return web.json_response({"status": "ok"})
 
 
 class CarrierSimulator:

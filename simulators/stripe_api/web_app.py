@@ -2,7 +2,8 @@
 
 Admin endpoints (JSON, no auth; the server listens on 127.0.0.1 only):
 
-- ``GET /_admin/health``: ``{"status": "ok"}``.
+- ``GET /_admin/health`` and ``GET /healthz`` (for a container health check):
+  ``{"status": "ok"}``, whatever faults are configured.
 - ``GET /_admin/faults``: the fault configuration and what has been injected so far.
 - ``POST /_admin/faults``: replace the configuration with the posted JSON
   (``rate_limit_rate``, ``error_rate``, ``latency_ms``, ``seed``, ``rate_limit_next``,
@@ -120,6 +121,7 @@ def build_app(api: StripeApi) -> web.Application:
     app = web.Application()
     app[API_KEY] = api
     app.router.add_get("/_admin/health", _health)
+    app.router.add_get("/healthz", _health)
     app.router.add_get("/_admin/faults", _get_faults)
     app.router.add_post("/_admin/faults", _set_faults)
     app.router.add_delete("/_admin/faults", _clear_faults)

@@ -282,3 +282,17 @@ async def test_stop_releases_a_slow_answer_at_once() -> None:
         response = await asyncio.wait_for(pending, timeout=10)
 
     assert response.status_code == 201
+
+
+async def test_healthz_answers_without_a_key_while_every_api_request_fails(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    await set_faults(admin, rate_503=1.0)
+    assert (await book(client, shipment_body(), key="k")).status_code == 503
+
+    health = await admin.get("/healthz")
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    logged = (await admin.get("/_admin/requests")).json()["requests"]
+    assert [r["path"] for r in logged] == ["/v1/shipments"]

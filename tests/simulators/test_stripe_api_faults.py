@@ -194,3 +194,18 @@ async def test_an_unreachable_stand_in_raises_api_connection_error() -> None:
     with pytest.raises(stripe.APIConnectionError):
         await sdk_client(url).v1.payment_intents.create_async(card_payment())
     assert not await StandInAdmin(url).healthy()
+
+
+async def test_healthz_answers_without_a_key_while_every_api_request_fails(
+    standin: StripeStandIn, stripe_client: stripe.StripeClient, admin: StandInAdmin
+) -> None:
+    await admin.set_faults(FaultConfig(rate_limit_rate=1.0))
+    with pytest.raises(stripe.RateLimitError):
+        await stripe_client.v1.refunds.retrieve_async("re_x")
+
+    async with httpx.AsyncClient(base_url=standin.url, trust_env=False) as http:
+        health = await http.get("/healthz")
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    assert (await admin.faults()).injected.requests == 1
