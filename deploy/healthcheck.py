@@ -2,7 +2,8 @@
 
 A process is healthy when it reaches Kafka, its consumer groups are joined and its
 databases answer (see stepstream.observability); the broker alone answering says
-nothing about the process.
+nothing about the process. The port is STEPSTREAM_HEALTH_PORT's, or the one given as
+the only argument (the simulators serve /healthz on their own API port).
 """
 
 import os
@@ -10,7 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 
-port = os.environ.get("STEPSTREAM_HEALTH_PORT")
+port = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("STEPSTREAM_HEALTH_PORT")
 if not port:
     print("STEPSTREAM_HEALTH_PORT is not set: the process serves no /healthz", file=sys.stderr)
     sys.exit(1)

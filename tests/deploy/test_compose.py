@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from services.reserve_stock.settings import ReserveStockSettings, catalogue_stock
+from simulators.carrier import CarrierSimulator
 from stepstream.observability.health import HealthChecks, Unhealthy
 from stepstream.observability.server import ObservabilityServer
 from tests.deploy.support import (
@@ -150,11 +151,36 @@ def test_every_process_has_a_health_check_on_its_own_health_endpoint() -> None:
         assert service["depends_on"]["postgres"] == {"condition": "service_healthy"}
 
 
-async def _healthcheck(port: int) -> int:
+# The stand-ins serve /healthz on their API port, named by this variable.
+STAND_IN_PORTS = {
+    "stripe-standin": "STEPSTREAM_STRIPE_STANDIN_PORT",
+    "carrier-simulator": "STEPSTREAM_CARRIER_PORT",
+}
+
+
+def test_each_stand_in_is_health_checked_on_the_port_it_listens_on() -> None:
+    services = _services()
+    assert {n for n, s in _ours().items() if "profiles" in s} == set(STAND_IN_PORTS)
+    for name, variable in STAND_IN_PORTS.items():
+        port = services[name]["environment"][variable]
+        assert services[name]["healthcheck"]["test"] == [
+            "CMD",
+            "python",
+            "/app/deploy/healthcheck.py",
+            port,
+        ], name
+
+
+async def _healthcheck(port: int, *, as_argument: bool = False) -> int:
+    argv = [str(port)] if as_argument else []
+    env = {k: v for k, v in os.environ.items() if k != "STEPSTREAM_HEALTH_PORT"}
+    if not as_argument:
+        env["STEPSTREAM_HEALTH_PORT"] = str(port)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "deploy" / "healthcheck.py"),
-        env={**os.environ, "STEPSTREAM_HEALTH_PORT": str(port)},
+        *argv,
+        env=env,
         stderr=asyncio.subprocess.DEVNULL,
     )
     return await process.wait()
@@ -174,3 +200,10 @@ async def test_the_container_health_check_follows_the_process_healthz() -> None:
         healthy = False
         assert await _healthcheck(server.port) == 1
     assert await _healthcheck(server.port) == 1  # nothing listens any more
+
+
+async def test_the_health_check_given_a_port_follows_a_simulator_healthz() -> None:
+    async with CarrierSimulator() as carrier:
+        assert await _healthcheck(carrier.port, as_argument=True) == 0
+        port = carrier.port
+    assert await _healthcheck(port, as_argument=True) == 1  # nothing listens any more
