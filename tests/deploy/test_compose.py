@@ -101,6 +101,15 @@ def test_initial_stock_passes_through_as_set_and_defaults_to_the_catalogue() -> 
     assert ReserveStockSettings().initial_stock == catalogue_stock()
 
 
+def test_the_processes_that_read_executions_are_given_the_orchestrator_store() -> None:
+    done = _config(SECRETS)
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)["services"]
+    store = resolved["orchestrator"]["environment"]["STEPSTREAM_STORE_URL"]
+    for name in ("review-desk", "order-view", "step-functions-api", "web-desk"):
+        assert resolved[name]["environment"].get("STEPSTREAM_STORE_URL") == store, name
+
+
 def test_the_simulators_start_only_in_their_profile() -> None:
     services = _services()
     assert services["stripe-standin"]["profiles"] == ["simulated"]

@@ -153,6 +153,19 @@ def test_the_step_functions_api_starts_only_with_the_key_pair_of_the_secret(
         assert not ref.get("optional", False), variable
 
 
+def test_the_processes_that_read_executions_are_given_the_orchestrator_store(
+    objects: list[dict[str, Any]],
+) -> None:
+    deployments = _by_kind(objects, "Deployment")
+
+    def store(name: str) -> Any:
+        env = {e["name"]: e["valueFrom"] for e in _container(deployments[name])["env"]}
+        return env.get("STEPSTREAM_STORE_URL")
+
+    for name in ("review-desk", "order-view", "step-functions-api", "web-desk"):
+        assert store(name) == store("orchestrator"), name
+
+
 def test_secrets_reach_only_the_process_that_uses_them(objects: list[dict[str, Any]]) -> None:
     [secret] = _by_kind(objects, "Secret").values()
     keys = set(secret["data"])
