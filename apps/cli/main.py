@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from apps.cli import (
     api_commands,
+    chaos_commands,
     dead_letter_commands,
     demo_commands,
     desk_commands,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     review_commands.register(commands)
     desk_commands.register(commands)
     dead_letter_commands.register(commands)
+    chaos_commands.register(commands)
     return parser
 
 
