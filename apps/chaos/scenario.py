@@ -150,6 +150,7 @@ class StripeFault(_Window):
     kind: Literal["stripe"]
     rate_limit_rate: Rate = 0.0
     error_rate: Rate = 0.0
+    retry_after_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
     latency_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
 
 

@@ -80,10 +80,12 @@ def stripe_settings(active: Sequence[StripeFault], seed: int) -> dict[str, Any]:
     error = sum(f.error_rate for f in active)
     if limit + error > 1.0:
         limit, error = limit / (limit + error), error / (limit + error)
+    hints = [f.retry_after_seconds for f in active if f.retry_after_seconds is not None]
     return {
         "rate_limit_rate": limit,
         "error_rate": error,
         "latency_ms": max((f.latency_ms for f in active), default=0),
+        "retry_after_seconds": max(hints) if hints else None,
         "seed": seed,
     }
 
