@@ -21,7 +21,7 @@ class Window:
 
     @property
     def instant(self) -> bool:
-        return self.end <= self.start
+        return self.kind == "kill"
 
 
 def windows(entries: list[dict[str, Any]]) -> list[Window]:
