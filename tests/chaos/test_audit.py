@@ -204,3 +204,14 @@ def test_a_second_booking_or_receipt_is_a_double_effect(what: str) -> None:
     else:
         records.receipts.append(ReceiptFacts("ord-happy", 1800))
     assert failing(records)["no-double-effect"] == ["ord-happy"]
+
+
+def test_a_draw_outside_the_bounds_is_caught_even_when_a_hint_set_the_wait() -> None:
+    records = clean_records()
+    event = _retried(records)
+    details = event["details"]
+    assert isinstance(details, dict)
+    details.update(retryAfterSeconds=1.0, drawnDelaySeconds=9.0, retryDelaySeconds=1.735)
+    result = next(r for r in audit(records) if r.key == "retries-obey-definition")
+    assert [v.order_ids for v in result.violations] == [["ord-carrier-retried"]]
+    assert "back-off 9 s for attempt 2 outside [0, 4] s" in result.violations[0].evidence

@@ -5,9 +5,11 @@ the matching retrier allows for that attempt (IntervalSeconds x BackoffRate^atte
 capped by MaxDelaySeconds; with JitterStrategy FULL anywhere from 0 to that), the
 attempt must be within MaxAttempts, the next try must not start before the back-off
 ended (by the history's own timestamps), and the back-off must not be shorter than a
-Retry-After the service passed on. The retrier is read from the definition's JSON here,
-not from the engine's parsed model, so the check is a second opinion rather than the
-same code asked twice.
+Retry-After the service passed on (or than MaxDelaySeconds, when the hint is longer).
+When a hint was recorded, the draw is in ``drawnDelaySeconds`` and the wait chosen in
+``retryDelaySeconds``; without one, ``retryDelaySeconds`` is the draw itself. The
+retrier is read from the definition's JSON here, not from the engine's parsed model, so
+the check is a second opinion rather than the same code asked twice.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from stepstream.asl import errors
 
 # The engine rounds a drawn back-off to the millisecond; timestamps are as precise.
 TOLERANCE = 0.002
-RETRY_AFTER_FIELDS = ("retryAfterSeconds", "retryAfterHintSeconds")
 
 
 def states_by_name(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -97,6 +98,7 @@ def _check(
             (i for i, r in enumerate(retriers) if errors.matches(r["ErrorEquals"], error)), None
         )
         delay = float(details["retryDelaySeconds"])
+        drawn = float(details.get("drawnDelaySeconds") or delay)
         where = f"{name} event {event.get('id')}"
         if matched is None:
             result.violate([order_id], f"{where}: {error} retried though no retrier matches it")
@@ -112,15 +114,20 @@ def _check(
         longest = bound(retrier, attempt)
         full = retrier.get("JitterStrategy", "NONE") == "FULL"
         low = 0.0 if full else longest
-        if not low - TOLERANCE <= delay <= longest + TOLERANCE:
+        if not low - TOLERANCE <= drawn <= longest + TOLERANCE:
             result.violate(
                 [order_id],
-                f"{where}: back-off {delay:g} s for attempt {attempt + 1} outside "
+                f"{where}: back-off {drawn:g} s for attempt {attempt + 1} outside "
                 f"[{low:g}, {longest:g}] s",
             )
-        hint = next((details[f] for f in RETRY_AFTER_FIELDS if details.get(f) is not None), None)
-        if hint is not None and delay + TOLERANCE < float(hint):
-            result.violate([order_id], f"{where}: back-off {delay:g} s < Retry-After {hint} s")
+        hint = details.get("retryAfterSeconds")
+        if hint is not None:
+            cap = retrier.get("MaxDelaySeconds")
+            floor = float(hint) if cap is None else min(float(hint), float(cap))
+            if delay + TOLERANCE < floor:
+                result.violate(
+                    [order_id], f"{where}: waited {delay:g} s though Retry-After said {hint} s"
+                )
         waited = _next_try_after(events, index, scope)
         if waited is not None and waited + TOLERANCE < delay:
             result.violate(
