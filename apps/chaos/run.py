@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from apps.chaos.audit import audit
+from apps.chaos.audit.outcomes import COMPENSATING_STATES, top_level_states
 from apps.chaos.collect import collect, stock
 from apps.chaos.mix import orders, stock_for
 from apps.chaos.operator import PlayedOperator
@@ -38,6 +39,7 @@ from stepstream.api.connect import connect
 from stepstream.api.stack_file import read_stack
 from stepstream.store.base import ExecutionReader
 from stepstream.store.factory import open_reader
+from stepstream.store.records import ExecutionStatus
 
 MACHINE = "Fulfilment"
 
@@ -99,6 +101,18 @@ async def _warm_up(
         if asyncio.get_running_loop().time() > deadline:
             raise RuntimeError(f"the warm-up order {name} did not finish in {timeout:g} s")
         await asyncio.sleep(0.2)
+
+
+async def compensating(store: ExecutionReader, prefix: str, look_at: int = 100) -> bool:
+    """Whether one of the run's running orders is compensating now."""
+    running = await store.list_executions(MACHINE, ExecutionStatus.RUNNING, limit=look_at)
+    for record in running:
+        if record.name.startswith(prefix):
+            events = await store.read(record.execution_arn)
+            states = top_level_states(event.data for event in events)
+            if states and states[-1] in COMPENSATING_STATES:
+                return True
+    return False
 
 
 def _pid_of(folder: Path) -> Any:
@@ -169,6 +183,7 @@ async def _play(
     console: Console,
 ) -> Tally:
     stripe = StandInAdmin(urls["stripe"])
+    prefix = str(documents[0]["orderId"]).rsplit("-", 1)[0]
 
     async def set_carrier(settings: dict[str, Any]) -> None:
         if settings:
@@ -179,6 +194,14 @@ async def _play(
     async def set_stripe(settings: dict[str, Any]) -> None:
         await stripe.set_faults(FaultConfig(**settings))
 
+    database = await open_tickets(ReviewDeskSettings(data_dir=folder))
+    desk = ReviewDesk(database=database, executions=client)
+
+    async def in_phase(phase: str) -> bool:
+        if phase == "review":
+            return bool(await desk.list_tickets())
+        return await compensating(store, prefix)
+
     player = FaultPlayer(
         scenario.faults,
         placing_seconds=scenario.placing_seconds,
@@ -187,9 +210,8 @@ async def _play(
         pid_of=_pid_of(folder),
         set_carrier=set_carrier,
         set_stripe=set_stripe,
+        in_phase=in_phase,
     )
-    database = await open_tickets(ReviewDeskSettings(data_dir=folder))
-    desk = ReviewDesk(database=database, executions=client)
     origin = timeline.now() + 0.5
     timeline.record("placing-started", origin=origin)
     placing = asyncio.create_task(
@@ -225,7 +247,7 @@ async def _play(
             tally = await until_settled(
                 store,
                 desk,
-                prefix=documents[0]["orderId"].rsplit("-", 1)[0],
+                prefix=prefix,
                 accepted=accepted,
                 busy=lambda: not (placing.done() and faults.done()),
                 operator=operator is not None,

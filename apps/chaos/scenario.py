@@ -155,10 +155,16 @@ class StripeFault(_Window):
 
 
 class KillFault(_Timed):
-    """kill -9 of one process (or the broker, which comes back empty)."""
+    """kill -9 of one process (or the broker, which comes back empty).
+
+    With ``during``, the kill waits from ``at`` (up to ``wait_seconds``) until some order
+    is compensating, or some ticket waits for a decision, so that it lands there.
+    """
 
     kind: Literal["kill"]
     process: KillTarget
+    during: Literal["compensation", "review"] | None = None
+    wait_seconds: Annotated[float, Field(gt=0.0, le=600.0)] = 30.0
 
     @model_validator(mode="after")
     def _needs_moment(self) -> KillFault:

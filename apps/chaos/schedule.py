@@ -16,12 +16,20 @@ from apps.chaos.scenario import CarrierFault, Fault, KillFault, StallFault, Stri
 from apps.chaos.timeline import Timeline
 
 PidOf = Callable[[str], int | None]
+# Whether some order is in this phase now ("compensation", "review").
+InPhase = Callable[[str], Awaitable[bool]]
+
+
+async def _never(phase: str) -> bool:
+    return False
 
 
 def label(fault: Fault) -> str:
     match fault:
-        case KillFault(process=process):
+        case KillFault(process=process, during=None):
             return f"kill -9 {process}"
+        case KillFault(process=process, during=phase):
+            return f"kill -9 {process} in {phase}"
         case StallFault(process=process):
             return f"stall {process}"
         case CarrierFault(down=True):
@@ -122,6 +130,7 @@ class FaultPlayer:
         pid_of: PidOf,
         set_carrier: Callable[[dict[str, Any]], Awaitable[Any]],
         set_stripe: Callable[[dict[str, Any]], Awaitable[Any]],
+        in_phase: InPhase = _never,
     ) -> None:
         self.faults = list(faults)
         self.placing_seconds = placing_seconds
@@ -130,6 +139,7 @@ class FaultPlayer:
         self.pid_of = pid_of
         self.set_carrier = set_carrier
         self.set_stripe = set_stripe
+        self.in_phase = in_phase
         self._active: set[int] = set()
         self._stalled: dict[int, int] = {}
         self._changes = 0
@@ -144,11 +154,15 @@ class FaultPlayer:
 
     async def _do(self, step: Step) -> None:
         fault, name = step.fault, label(step.fault)
-        if step.begins:
+        if step.begins and not isinstance(fault, KillFault):
             self.timeline.record("fault-start", fault=step.index, label=name, type=fault.kind)
         match fault:
-            case KillFault(process=process):
+            case KillFault(process=process, during=phase, wait_seconds=wait):
+                if phase is not None:
+                    found = await self._until_in(phase, wait)
+                    self.timeline.record("phase", fault=step.index, phase=phase, found=found)
                 pid = await self._pid(process)
+                self.timeline.record("fault-start", fault=step.index, label=name, type=fault.kind)
                 if pid is not None:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
@@ -175,6 +189,15 @@ class FaultPlayer:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
             self.timeline.record("continued", fault=step.index, process=process, pid=pid)
+
+    async def _until_in(self, phase: str, wait: float) -> bool:
+        deadline = self.timeline.now() + wait
+        while self.timeline.now() < deadline:
+            with contextlib.suppress(Exception):  # a store busy with the run: ask again
+                if await self.in_phase(phase):
+                    return True
+            await asyncio.sleep(0.25)
+        return False
 
     async def _pid(self, process: str, wait: float = 15.0) -> int | None:
         """The process's pid; one being restarted is waited for a little."""

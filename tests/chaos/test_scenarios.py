@@ -24,6 +24,8 @@ def test_the_shipped_scenarios_load_and_cover_the_required_ones() -> None:
     assert set(scenarios) >= REQUIRED
     killed = {f.process for f in scenarios["kill-everything"].faults if isinstance(f, KillFault)}
     assert KINDS | {"review-desk", "order-view", "broker"} <= killed
+    phases = {f.during for f in scenarios["kill-everything"].faults if isinstance(f, KillFault)}
+    assert {"compensation", "review"} <= phases
 
 
 def test_a_bad_field_is_named_with_its_line(tmp_path: Path) -> None:

@@ -126,3 +126,41 @@ def test_the_same_seed_gives_the_same_orders_and_another_seed_others() -> None:
     assert any("Declined" in c for c in cards) and "pm_card_visa" in cards
     assert any(o["address"]["line1"] == "REJECT" for o in first)
     assert all(o["amount"] == sum(i["qty"] * i["unitPrice"] for i in o["items"]) for o in first)
+
+
+async def test_a_kill_during_a_phase_waits_for_it(tmp_path: Path) -> None:
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    asked: list[str] = []
+
+    async def in_phase(phase: str) -> bool:
+        asked.append(phase)
+        return len(asked) >= 3  # compensation begins at the third look
+
+    async def keep(value: dict[str, Any]) -> None:
+        pass
+
+    try:
+        timeline = Timeline(tmp_path / "events.jsonl")
+        kill = KillFault.model_validate(
+            {"kind": "kill", "process": "reserve-stock", "at": 0, "during": "compensation"}
+        )
+        player = FaultPlayer(
+            [kill],
+            placing_seconds=1,
+            seed=1,
+            timeline=timeline,
+            pid_of=lambda name: victim.pid,
+            set_carrier=keep,
+            set_stripe=keep,
+            in_phase=in_phase,
+        )
+        await player.play(timeline.now())
+        assert victim.wait(timeout=10) == -signal.SIGKILL
+        assert asked == ["compensation"] * 3
+        phase = next(e for e in timeline.entries if e["kind"] == "phase")
+        started = next(e for e in timeline.entries if e["kind"] == "fault-start")
+        assert phase["found"] is True and started["t"] >= phase["t"]
+        assert started["label"] == "kill -9 reserve-stock in compensation"
+    finally:
+        victim.kill()
+        victim.wait()
