@@ -196,11 +196,13 @@ def test_a_store_status_the_history_does_not_replay_to_is_caught() -> None:
     assert failing(records)["histories-replay"] == ["ord-card-declined"]
 
 
-@pytest.mark.parametrize("what", ["booking", "receipt"])
+@pytest.mark.parametrize("what", ["booking", "cancelled booking", "receipt"])
 def test_a_second_booking_or_receipt_is_a_double_effect(what: str) -> None:
     records = clean_records()
     if what == "booking":
         records.bookings.append(BookingFacts("shp_again", "ord-happy", "booked"))
+    elif what == "cancelled booking":
+        records.bookings.append(BookingFacts("shp_again", "ord-happy", "cancelled"))
     else:
         records.receipts.append(ReceiptFacts("ord-happy", 1800))
     assert failing(records)["no-double-effect"] == ["ord-happy"]
