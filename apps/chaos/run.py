@@ -23,7 +23,7 @@ from apps.chaos.operator import PlayedOperator
 from apps.chaos.placing import Tally, place_orders, until_settled
 from apps.chaos.report import write_report
 from apps.chaos.scenario import Mix, Scenario
-from apps.chaos.schedule import FaultPlayer
+from apps.chaos.schedule import FaultPlayer, PidOf
 from apps.chaos.timeline import Timeline
 from apps.cli.stack_commands import stack_options
 from apps.stack.up import Stack
@@ -115,7 +115,7 @@ async def compensating(store: ExecutionReader, prefix: str, look_at: int = 100) 
     return False
 
 
-def _pid_of(folder: Path) -> Any:
+def _pid_of(folder: Path) -> PidOf:
     def pid_of(name: str) -> int | None:
         process = read_stack(folder).processes.get(name)
         if process is None or process.state != "running":
