@@ -92,7 +92,8 @@ def render(summary: dict[str, Any], images: list[Path]) -> str:
         ("reviewTickets", "review tickets"),
         ("recoverySeconds", "time to recover (s)"),
     ]
-    steady_rows = [{"when": when, **figures} for when, figures in steady.items()]
+    names = {"beforeFirstFault": "before the first fault", "fromFirstFault": "after it"}
+    steady_rows = [{"when": names.get(when, when), **figures} for when, figures in steady.items()]
     steady_columns = [
         ("when", "orders that ended"),
         ("orders", "orders"),
