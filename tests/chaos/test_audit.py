@@ -217,3 +217,11 @@ def test_a_draw_outside_the_bounds_is_caught_even_when_a_hint_set_the_wait() -> 
     result = next(r for r in audit(records) if r.key == "retries-obey-definition")
     assert [v.order_ids for v in result.violations] == [["ord-carrier-retried"]]
     assert "back-off 9 s for attempt 2 outside [0, 4] s" in result.violations[0].evidence
+
+
+def test_two_terminal_events_in_one_history_are_caught() -> None:
+    records = clean_records()
+    execution = next(e for e in records.executions if e.name == "ord-card-declined")
+    last = execution.events[-1]
+    execution.events.append({**last, "id": last["id"] + 1, "previousEventId": last["id"]})
+    assert failing(records)["no-lost-order"] == ["ord-card-declined"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from apps.chaos.audit.outcomes import OrderView, Outcome
+from apps.chaos.audit.outcomes import OrderView, Outcome, terminal_events
 from apps.chaos.audit.verdict import InvariantResult
 from apps.chaos.records import Records
 
@@ -34,11 +34,7 @@ def no_lost_order(records: Records, views: dict[str, list[OrderView]]) -> Invari
             result.violate([order_id], why)
         elif order.outcome is Outcome.OTHER:
             result.violate([order_id], f"ended {order.execution.status}")
-        terminal = [
-            e["type"]
-            for e in order.execution.events
-            if e["type"].startswith("Execution") and e["type"] != "ExecutionStarted"
-        ]
+        terminal = [e["type"] for e in terminal_events(order.execution.events)]
         if len(terminal) > 1:
             result.violate([order_id], f"{len(terminal)} terminal events: {terminal}")
     accepted = set(records.accepted)

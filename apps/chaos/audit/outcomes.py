@@ -12,6 +12,18 @@ from apps.chaos.records import ExecutionFacts, Records
 
 REVIEW_STATE = "WaitForHumanReview"
 COMPENSATING_STATES = ("Compensate", "RefundUnreservedOrder")
+TERMINAL_EVENTS = frozenset(
+    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+)
+
+
+def terminal_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events that ended the execution since it was last started or redriven."""
+    since = 0
+    for index, event in enumerate(events):
+        if event["type"] == "ExecutionRedriven":
+            since = index
+    return [e for e in events[since:] if e["type"] in TERMINAL_EVENTS]
 
 
 class Outcome(StrEnum):
@@ -67,9 +79,8 @@ def view(execution: ExecutionFacts, open_tickets: set[str]) -> OrderView:
         outcome = Outcome.IN_REVIEW if waiting else Outcome.RUNNING
     else:
         outcome = Outcome.OTHER
-    ends = [e for e in execution.events if e["type"].startswith("Execution") and e is not None]
     started = timestamp(execution.events[0]) if execution.events else None
-    terminal = [e for e in ends if e["type"] != "ExecutionStarted"]
+    terminal = terminal_events(execution.events)
     ended = timestamp(terminal[-1]) if terminal else None
     if outcome is Outcome.IN_REVIEW:
         ended = timestamp(_last_entered(execution.events, REVIEW_STATE))
