@@ -12,6 +12,7 @@ from apps.chaos.timeline import Timeline
 from services.review_desk.desk import ReviewDesk, ReviewError
 from services.review_desk.tickets import Ticket
 from stepstream.api.errors import ApiError
+from stepstream.messaging.bus import PublishFailed
 
 NAME = "chaos-operator"
 
@@ -60,10 +61,13 @@ class PlayedOperator:
             await self.desk.resolve(
                 ticket.ticket_id, decision=decision, note="stepstream chaos", operator=NAME
             )
-        except (ReviewError, ApiError) as exc:
-            # A closed or expired ticket, or a stack that did not answer in time: the
-            # desk reopens a ticket whose decision was not delivered; look at it again.
-            self.timeline.record("decision-refused", ticket=ticket.ticket_id, error=str(exc))
+        except (ReviewError, ApiError, PublishFailed) as exc:
+            # A closed or expired ticket, a stack that did not answer in time, or a
+            # broker that was gone: the desk reopens a ticket whose decision was not
+            # sent, and a person would try again; so does this one, at the next look.
+            self.timeline.record(
+                "decision-refused", ticket=ticket.ticket_id, error=f"{type(exc).__name__}: {exc}"
+            )
             self._handled.discard(ticket.ticket_id)
             return
         self.timeline.record(
