@@ -50,13 +50,18 @@ async def place_orders(
             timeline.record("accepted", order=order_id)
             return
 
-    for index, order in enumerate(orders):
-        delay = origin + index / rate - timeline.now()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        timeline.record("placed", order=order["orderId"], amount=order["amount"])
-        tasks.append(asyncio.create_task(place(order)))
-    await asyncio.gather(*tasks)
+    try:
+        for index, order in enumerate(orders):
+            delay = origin + index / rate - timeline.now()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            timeline.record("placed", order=order["orderId"], amount=order["amount"])
+            tasks.append(asyncio.create_task(place(order)))
+        await asyncio.gather(*tasks)
+    finally:  # cancelled (the run was interrupted): no start may outlive the placing
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass
@@ -104,6 +109,7 @@ async def until_settled(
     prefix: str,
     accepted: list[str],
     busy: Callable[[], bool],
+    interrupted: asyncio.Event,
     operator: bool,
     settle_seconds: float,
     timeline: Timeline,
@@ -130,6 +136,9 @@ async def until_settled(
             running=tally.running,
         )
         show(tally)
+        if interrupted.is_set():
+            timeline.record("interrupted")
+            return tally
         if not busy():
             if deadline is None:
                 deadline = timeline.now() + settle_seconds

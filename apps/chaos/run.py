@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -136,6 +137,13 @@ async def run_chaos(
     report_dir.mkdir(parents=True, exist_ok=True)
     timeline = Timeline(report_dir / "events.jsonl")
     timeline.record("scenario", **scenario.model_dump(mode="json", by_alias=True))
+    # Ctrl-C ends the run in order (faults healed, the stack stopped) instead of
+    # cancelling it halfway through; the stack's processes get it too and are restarted
+    # until the stack stops them.
+    interrupted = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupted.set)
     async with stack_for(scenario, data_dir, console) as folder:
         stack = read_stack(folder)
         async with open_reader(stack.store_url) as store, connect(str(folder)) as client:
@@ -149,8 +157,21 @@ async def run_chaos(
             stock_before = await _stock_once_ready(folder, skus)
             accepted: list[str] = []
             await _play(
-                scenario, folder, stack.urls, store, client, documents, accepted, timeline, console
+                scenario,
+                folder,
+                stack.urls,
+                store,
+                client,
+                documents,
+                accepted,
+                timeline,
+                console,
+                interrupted,
             )
+            if interrupted.is_set():
+                timeline.close()
+                Console(stderr=True).print("interrupted: no audit, no report")
+                return 130
             console.print("reading the records ...")
             records = await collect(
                 data_dir=folder,
@@ -181,6 +202,7 @@ async def _play(
     accepted: list[str],
     timeline: Timeline,
     console: Console,
+    interrupted: asyncio.Event,
 ) -> Tally:
     stripe = StandInAdmin(urls["stripe"])
     prefix = str(documents[0]["orderId"]).rsplit("-", 1)[0]
@@ -250,6 +272,7 @@ async def _play(
                 prefix=prefix,
                 accepted=accepted,
                 busy=lambda: not (placing.done() and faults.done()),
+                interrupted=interrupted,
                 operator=operator is not None,
                 settle_seconds=scenario.settle_seconds,
                 timeline=timeline,
@@ -262,7 +285,10 @@ async def _play(
         await asyncio.gather(
             *(j for j in (placing, faults, operator) if j is not None), return_exceptions=True
         )
-        await player.heal()
+        try:
+            await player.heal()
+        except Exception as exc:  # the simulators are gone (Ctrl-C reaches them too)
+            timeline.record("heal-failed", error=repr(exc))
         await database.close()
     for job in (placing, faults):
         if job.done() and not job.cancelled() and job.exception() is not None:

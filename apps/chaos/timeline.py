@@ -29,6 +29,8 @@ class Timeline:
     def record(self, kind: str, **fields: Any) -> dict[str, Any]:
         entry = {"t": round(self.now(), 3), "kind": kind, **fields}
         self.entries.append(entry)
+        if self._file.closed:
+            return entry
         self._file.write(json.dumps(entry, default=str) + "\n")
         self._file.flush()
         return entry
