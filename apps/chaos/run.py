@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from apps.chaos.audit import audit
@@ -187,8 +188,17 @@ async def run_chaos(
         report_dir, scenario=scenario, records=records, results=results, timeline=timeline
     )
     timeline.close()
-    Console().print(summary["verdict"])
-    Console().print(f"report: {report_dir / 'index.html'}")
+    out = Console(highlight=False)
+    for result in results:
+        mark = "[green]ok  [/]" if result.holds else "[red]FAIL[/]"
+        out.print(f"{mark} {result.key}: {result.title} ({result.checked} checked)")
+        for violation in result.violations[:3]:
+            orders_ = ", ".join(violation.order_ids) or "total"
+            out.print(f"       {escape(orders_)}: {escape(violation.evidence)}")
+        if len(result.violations) > 3:
+            out.print(f"       ... {len(result.violations) - 3} more in summary.json")
+    out.print(("[green]" if summary["holds"] else "[red]") + escape(summary["verdict"]) + "[/]")
+    out.print(f"report: {report_dir / 'index.html'}")
     return 0 if all(result.holds for result in results) else 1
 
 
