@@ -75,3 +75,44 @@ async def test_a_stop_the_broker_lost_is_sent_again_until_it_is_recorded(
     assert stopped["stopDate"] is not None
     record = await store.get_execution(started["executionArn"])
     assert record is not None and record.status == "ABORTED"
+
+
+CALLBACK = {
+    "StartAt": "Wait",
+    "States": {
+        "Wait": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "review", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "End": True,
+        }
+    },
+}
+CALLBACK_BINDINGS = {
+    "resources": {"arn:aws:states:::sqs:sendMessage.waitForTaskToken": {"topic": "review"}}
+}
+
+
+async def _waiting_token(store: InMemoryStore, arn: str) -> str:
+    for event in await store.read(arn):
+        token = (event.data.get("details") or {}).get("taskToken")
+        if token:
+            return str(token)
+    raise AssertionError("no task token in the history")
+
+
+async def test_a_task_answer_the_broker_lost_is_sent_again_until_it_is_recorded(
+    store: InMemoryStore,
+) -> None:
+    # A review decision acknowledged by a broker that then died must still arrive, or
+    # the order waits in review for ever with its ticket marked resolved.
+    await store.put_state_machine("Review", json.dumps(CALLBACK), json.dumps(CALLBACK_BINDINGS))
+    broker = ForgetfulBroker(Orchestrator(store=store, topics=TOPICS), forget=0)
+    client = client_over(store, broker)
+    arn = (await client.start_execution("Review", "{}", "r-1"))["executionArn"]
+    token = await _waiting_token(store, arn)
+    broker.forget, broker.sent = 2, []
+    await client.send_task_success(token, '{"decision": "retry"}')
+    assert len(broker.sent) == 3
+    record = await store.get_execution(arn)
+    assert record is not None and record.status == "SUCCEEDED"

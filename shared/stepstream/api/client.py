@@ -336,7 +336,7 @@ class StepStreamClient:
         output = _parse_json(output_text, "InvalidOutput", "the task output")
         arn = await self._pending_task(task_token)
         request = SendTaskSuccess(task_token=task_token, output=output)
-        await self._send(arn, request.KIND, request.model_dump())
+        await self._send_until_answered(arn, task_token, request.KIND, request.model_dump())
         return {}
 
     async def send_task_failure(
@@ -344,7 +344,7 @@ class StepStreamClient:
     ) -> dict[str, Any]:
         arn = await self._pending_task(task_token)
         request = SendTaskFailure(task_token=task_token, error=error, cause=cause)
-        await self._send(arn, request.KIND, request.model_dump())
+        await self._send_until_answered(arn, task_token, request.KIND, request.model_dump())
         return {}
 
     async def send_task_heartbeat(self, task_token: str) -> dict[str, Any]:
@@ -352,6 +352,29 @@ class StepStreamClient:
         request = SendTaskHeartbeat(task_token=task_token)
         await self._send(arn, request.KIND, request.model_dump())
         return {}
+
+    async def _send_until_answered(
+        self, arn: str, task_token: str, kind: str, payload: dict[str, Any]
+    ) -> None:
+        """Send a task's answer until the store shows the task no longer waits.
+
+        A broker's acknowledgement is not enough: the embedded broker keeps messages in
+        memory only, and an answer it held when it died, before the orchestrator read
+        it, would be lost while the caller (the review desk) believes it delivered.
+        """
+
+        async def answered() -> bool | None:
+            record = await self.store.get_execution(arn)
+            if record is None:
+                return None
+            execution = await self._replay(record, await self._history(arn))
+            try:
+                execution.task_for_token(task_token)
+            except (TaskNotPending, InvalidToken):
+                return True
+            return None
+
+        await self._send_until_shown(arn, kind, payload, answered, "answer to a task")
 
     async def _pending_task(self, task_token: str) -> str:
         """The execution a token answers, after checking its task still waits."""
