@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +20,8 @@ from apps.cli import (
     review_commands,
     stack_commands,
 )
+from stepstream.api.errors import ApiError
+from stepstream.messaging.bus import BrokerUnreachable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,8 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    result: int = args.handler(args)
+    # Without logging set up (every verb but `up`), the broker client's complaints would
+    # go to stderr through logging's last resort, ahead of the refusal that says the same.
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+    try:
+        result: int = args.handler(args)
+    except (ApiError, BrokerUnreachable) as exc:
+        # Any verb may meet these once the stack is away: one line, as the API verbs
+        # answer a refusal, and no traceback.
+        print(json.dumps(_refusal(exc)), file=sys.stderr)
+        return 1
     return result
+
+
+def _refusal(exc: ApiError | BrokerUnreachable) -> dict[str, str]:
+    if isinstance(exc, ApiError):
+        return exc.as_json()
+    return {"error": type(exc).__name__, "message": str(exc)}
 
 
 if __name__ == "__main__":

@@ -50,7 +50,14 @@ class CommitFailed(Exception):
     """
 
 
-class PublishFailed(Exception):
+class BrokerUnreachable(Exception):
+    """No broker answers now (unreachable, restarting, not ready); later it may.
+
+    Raised by a client that cannot start; its message names the broker addresses tried.
+    """
+
+
+class PublishFailed(BrokerUnreachable):
     """The broker did not take a message now (unreachable, restarting, not ready).
 
     Unlike ``MessagesRejected``, sending the same message again later may succeed.

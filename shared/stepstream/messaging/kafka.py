@@ -37,6 +37,7 @@ from pydantic_settings import SettingsConfigDict
 from stepstream.broker.admin import MAX_RECORD_BYTES
 from stepstream.broker.connection import KafkaConnection
 from stepstream.messaging.bus import (
+    BrokerUnreachable,
     CommitFailed,
     MessagesRejected,
     Outgoing,
@@ -139,7 +140,13 @@ class KafkaPublisher:
             partitioner=partition_for_key,
             **s.client_options(),
         )
-        await _start_or_close(producer)
+        try:
+            await _start_or_close(producer)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            # The port's word, so callers (the commands) need not know aiokafka's errors.
+            raise BrokerUnreachable(
+                f"no broker of {s.bootstrap_servers} answers: {str(exc) or type(exc).__name__}"
+            ) from exc
         self._producer = producer
         self._unregister = PROCESS_CHECKS.register("kafka", self.ping, owner=self)
 

@@ -10,9 +10,10 @@ import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 
 from stepstream.broker.connection import KafkaConnection
-from stepstream.messaging.bus import Record
+from stepstream.messaging.bus import BrokerUnreachable, Record
 
 
 async def read_topic(bootstrap: str, topic: str, *, timeout: float = 30.0) -> list[Record]:
@@ -23,7 +24,13 @@ async def read_topic(bootstrap: str, topic: str, *, timeout: float = 30.0) -> li
         enable_auto_commit=False,
         **KafkaConnection().client_options(),  # the deployment's TLS and SASL
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except (KafkaError, OSError, TimeoutError) as exc:
+        await consumer.stop()  # a consumer that failed to start still holds its connections
+        raise BrokerUnreachable(
+            f"no broker of {bootstrap} answers: {str(exc) or type(exc).__name__}"
+        ) from exc
     try:
         await consumer.topics()  # metadata of every topic, this one included
         partitions = consumer.partitions_for_topic(topic) or set()
