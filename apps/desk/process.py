@@ -19,6 +19,7 @@ from services.common.running import run_service
 from services.review_desk.app import open_tickets
 from stepstream.api.client import StepStreamClient
 from stepstream.api.connect import connect
+from stepstream.messaging.kafka import KafkaSettings
 from stepstream.sql.database import Database
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,15 @@ NAME = "web-desk"
 
 
 class StackApi:
-    """The stack's API client, connected on first use and kept; a failed try is retried."""
+    """The stack's API client, connected on first use and kept; a failed try is retried.
 
-    def __init__(self, folder: str | None = None) -> None:
+    Its publisher connects with ``kafka`` (the desk's settings: TLS, SASL) at the address
+    of the stack it finds, as every other process connects with its own settings.
+    """
+
+    def __init__(self, folder: str | None = None, *, kafka: KafkaSettings | None = None) -> None:
         self.folder = folder
+        self.kafka = kafka
         self._exit = AsyncExitStack()
         self._client: StepStreamClient | None = None
         self._lock = asyncio.Lock()
@@ -38,7 +44,8 @@ class StackApi:
     async def __call__(self) -> StepStreamClient:
         async with self._lock:
             if self._client is None:
-                self._client = await self._exit.enter_async_context(connect(self.folder))
+                connecting = connect(self.folder, kafka=self.kafka)
+                self._client = await self._exit.enter_async_context(connecting)
             return self._client
 
     async def close(self) -> None:
@@ -51,9 +58,14 @@ async def open_desk_database(settings: DeskSettings) -> Database:
     return await open_tickets(settings)
 
 
+def stack_api(settings: DeskSettings) -> StackApi:
+    """The desk's way to the stack: the data folder's stack, or the deployment's."""
+    return StackApi(kafka=settings.kafka)
+
+
 async def serve(settings: DeskSettings, stop: asyncio.Event) -> None:
     database = await open_desk_database(settings)
-    api = StackApi()
+    api = stack_api(settings)
     runner = web.AppRunner(create_app(DeskContext(database=database, api=api, settings=settings)))
     await runner.setup()
     try:

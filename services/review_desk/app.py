@@ -98,7 +98,8 @@ async def redeliver_periodically(settings: ReviewDeskSettings, database: Databas
     while True:
         await asyncio.sleep(settings.redelivery_seconds)
         try:
-            async with connect(None) as client:  # STEPSTREAM_DATA_DIR, or the deployment's env
+            # STEPSTREAM_DATA_DIR's stack, or the deployment's; TLS and SASL from settings.
+            async with connect(None, kafka=settings.kafka) as client:
                 settled = await ReviewDesk(database=database, executions=client).redeliver()
         except Exception as exc:  # the stack may be starting or gone: try next time
             log.warning("could not check decisions on their way: %s", exc)

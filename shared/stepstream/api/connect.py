@@ -39,13 +39,21 @@ def stack_address(folder: str | None) -> tuple[str, str, str]:
     return _where(folder)
 
 
+def publisher_settings(kafka: KafkaSettings | None, bootstrap: str) -> KafkaSettings:
+    """``kafka`` (TLS, SASL, timeouts; else read from the environment) at ``bootstrap``."""
+    return (kafka or KafkaSettings()).model_copy(update={"bootstrap_servers": bootstrap})
+
+
 @asynccontextmanager
-async def connect(folder: str | None) -> AsyncIterator[StepStreamClient]:
+async def connect(
+    folder: str | None, *, kafka: KafkaSettings | None = None
+) -> AsyncIterator[StepStreamClient]:
+    """The stack's API client; a process passes the ``kafka`` settings it loaded."""
     from stepstream.store.factory import open_reader
 
     store_url, bootstrap, prefix = _where(folder)
     async with open_reader(store_url) as store:
-        publisher = KafkaPublisher(settings=KafkaSettings(bootstrap_servers=bootstrap))
+        publisher = KafkaPublisher(settings=publisher_settings(kafka, bootstrap))
         try:
             await publisher.start()
             yield StepStreamClient(
