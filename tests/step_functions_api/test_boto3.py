@@ -284,8 +284,9 @@ def test_unknown_things_get_aws_errors(client: Any) -> None:
     with pytest.raises(ClientError) as raised:
         client.start_execution(stateMachineArn="arn:aws:sqs:us-east-1:1:queue")
     assert code_of(raised) == "InvalidArn"
+    listed = create(client, "B3Listed", PASS)
     with pytest.raises(ClientError) as raised:
-        client.list_executions(nextToken="bm90IG91cnM=")
+        client.list_executions(stateMachineArn=listed, nextToken="bm90IG91cnM=")
     assert code_of(raised) == "InvalidToken"
     with pytest.raises(ClientError) as raised:
         client.update_state_machine(

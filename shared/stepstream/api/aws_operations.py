@@ -252,6 +252,13 @@ async def describe_execution(api: StepFunctionsApi, p: dict[str, Any]) -> dict[s
 @operation("ListExecutions")
 async def list_executions(api: StepFunctionsApi, p: dict[str, Any]) -> dict[str, Any]:
     machine = p.get("stateMachineArn")
+    if machine is None and p.get("mapRunArn") is None:
+        # The model leaves both optional, but AWS lists the executions of one state
+        # machine or one Map Run only, and refuses a call that names neither.
+        raise ApiError(
+            "ValidationException",
+            "1 validation error detected: Must provide a StateMachine ARN or MapRun ARN",
+        )
     if machine is not None:
         await api.find_machine(machine)
     return await api.client.list_executions(
