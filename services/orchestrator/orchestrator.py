@@ -336,8 +336,11 @@ class Orchestrator:
     ) -> None:
         execution = loaded.execution
         arn = execution.state.execution_arn
-        writes = dispatch.plan(loaded, decision, self.topics, fired_timer)
+        # The decision has already moved the execution in memory: whatever fails before
+        # it is stored (planning the writes included) must drop it from the cache, or a
+        # redelivered message would meet a state the store never saw.
         try:
+            writes = dispatch.plan(loaded, decision, self.topics, fired_timer)
             appended = await self.store.append_for_relay(
                 arn,
                 expected_version,

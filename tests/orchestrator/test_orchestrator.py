@@ -252,3 +252,35 @@ async def test_two_orchestrators_never_both_advance_one_execution(store: InMemor
     types = [e.type for e in await store.read(ARN)]
     assert types.count("LambdaFunctionSucceeded") == 1
     assert len([t for t, _ in await drain(store) if t == "t.commands.shipping"]) == 1
+
+
+class HistoryTopicFailsOnce(Topics):
+    """Topics whose history topic cannot be named once: planning a decision's writes fails."""
+
+    armed: bool = False
+
+    def history(self) -> str:
+        if HistoryTopicFailsOnce.armed:
+            HistoryTopicFailsOnce.armed = False
+            raise ValueError("the history topic cannot be named just now")
+        return super().history()
+
+
+async def test_a_decision_whose_writes_cannot_be_planned_is_decided_again_from_the_store(
+    store: InMemoryStore,
+) -> None:
+    orch = Orchestrator(store=store, topics=HistoryTopicFailsOnce("t"), clock=VirtualClock())
+    await start(orch)
+    [(_, charge)] = await drain(store)
+    answer = reply(charge, TaskSucceededReply.KIND, {"output": {"paid": 10}})
+
+    HistoryTopicFailsOnce.armed = True
+    with pytest.raises(ValueError, match="history topic"):
+        await orch.handle_envelope(answer)
+    # Nothing was stored; the redelivered reply must move the execution on, not be taken
+    # for one already handled by a state only this process's memory holds.
+    await orch.handle_envelope(answer)
+
+    [(topic, ship)] = await drain(store)
+    assert topic == "t.commands.shipping"
+    assert TaskCommand.model_validate(ship.payload).input == {"order": 1, "payment": {"paid": 10}}
