@@ -81,17 +81,7 @@ def select(path: str, data: Any, *, variables: Mapping[str, Any] | None = None) 
     keys = _PLAIN_PATHS.get(path)
     if keys is None:
         return _select_parsed(parse_path(path), data, variables)
-    node = data
-    try:
-        for key in keys:
-            if key.__class__ is int and node.__class__ is not list:
-                break  # indexing a string would pick a character
-            node = node[key]
-        else:
-            return node
-    except (KeyError, IndexError, TypeError):
-        pass
-    return _follow(path, keys, data)  # the careful walk, which names what is missing
+    return _select_keys(path, keys, data)
 
 
 # Plain data paths ('$.a.b[0]', and '$$...' which select() reads from its data too) by
@@ -154,17 +144,7 @@ def _compile_path(path: str) -> PathSelector:
     from_context = parsed.root == "context"
 
     def follow(data: Any, context: Any, variables: Mapping[str, Any] | None) -> Any:
-        node = context if from_context else data
-        try:
-            for key in keys:
-                if key.__class__ is int and node.__class__ is not list:
-                    break  # indexing a string would pick a character
-                node = node[key]
-            else:
-                return node
-        except (KeyError, IndexError, TypeError):
-            pass
-        return _follow(path, keys, context if from_context else data)
+        return _select_keys(path, keys, context if from_context else data)
 
     return follow
 
@@ -275,6 +255,21 @@ def _evaluate(path: Path, document: Any) -> Any:
     if not found:
         raise PathNotFound(path.text)
     return found[0]
+
+
+def _select_keys(path: str, keys: tuple[str | int, ...], root: Any) -> Any:
+    """The value a path of plain keys picks out of ``root``: the quick walk first."""
+    node = root
+    try:
+        for key in keys:
+            if key.__class__ is int and node.__class__ is not list:
+                break  # indexing a string would pick a character
+            node = node[key]
+        else:
+            return node
+    except (KeyError, IndexError, TypeError):
+        pass
+    return _follow(path, keys, root)  # the careful walk, which names what is missing
 
 
 def _follow(path: Path | str, keys: tuple[str | int, ...], node: Any) -> Any:
