@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -62,6 +63,8 @@ def test_defaults_give_a_fresh_id_and_the_current_utc_time() -> None:
     other = Envelope(kind="start", execution_id="e")
 
     assert one.message_id != other.message_id
+    assert uuid.UUID(one.message_id).version == 4
+    assert str(uuid.UUID(one.message_id)) == one.message_id
     assert one.created_at.tzinfo == UTC and one.created_at >= before
     assert (one.schema_version, one.attempt, one.payload) == (1, 1, {})
 
