@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_core import to_json
 
 from services.orchestrator.executions import Loaded
-from services.orchestrator.history_batches import history_envelopes
+from services.orchestrator.history_batches import history_messages
 from stepstream.asl import errors
 from stepstream.asl.lambda_invoke import function_event
 from stepstream.asl.messages import (
@@ -26,6 +29,7 @@ from stepstream.messaging.contracts import (
 )
 from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope
 from stepstream.messaging.topics import Topics
+from stepstream.store.prepare import encode_json
 from stepstream.store.records import NewEvent, OutboxMessage, Timer
 
 
@@ -109,7 +113,7 @@ def plan(
     max_message_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Writes:
     arn = loaded.execution.state.execution_arn
-    writes = Writes(events=[NewEvent(type=e.type, data=e.to_record()) for e in decision.events])
+    writes = Writes(events=[_encoded(e.type, e.to_record()) for e in decision.events])
     if fired_timer is not None:
         writes.timers_cleared.append(store_timer_id(arn, fired_timer))
     for effect in decision.effects:
@@ -122,7 +126,19 @@ def plan(
                 writes.timers_set.append(Timer(key, arn, due_at, {"timer_id": timer_id}))
             case CancelTimer(timer_id):
                 writes.timers_cleared.append(store_timer_id(arn, timer_id))
-    events = [event.data for event in writes.events]
-    for history in history_envelopes(arn, loaded.machine.name, events, max_bytes=max_message_bytes):
-        writes.outbox.append(_outbox(topics.history(), history))
+    history = history_messages(arn, loaded.machine.name, writes.events, max_bytes=max_message_bytes)
+    writes.outbox.extend(OutboxMessage(topics.history(), m, arn.encode()) for m in history)
     return writes
+
+
+def _encoded(type_: str, data: dict[str, Any]) -> NewEvent:
+    """The event with its JSON, encoded once: the store keeps it, the history carries it.
+
+    An event record holds only what JSON holds, so the compiled encoder is used (about
+    six times faster than json.dumps here); a non-finite number shows up as a bare
+    token, and then the strict encoder decides (it may be inside a string) and names it.
+    """
+    text = to_json(data, inf_nan_mode="constants")
+    if b"NaN" in text or b"Infinity" in text:
+        return NewEvent(type_, data, encode_json(data, f"a {type_} event"))
+    return NewEvent(type_, data, text.decode())

@@ -5,56 +5,62 @@ apiece), so one message per decision can outgrow what the broker takes and then 
 every message behind it in the outbox. Events go out instead in batches bounded in
 bytes, in order; an event too large for a message on its own has its largest detail
 fields replaced by a marker naming their size (the event store keeps them whole).
+
+Each event comes with its JSON already encoded (the same text the store keeps), and a
+message is those texts joined into an envelope, not the events encoded once more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from stepstream.asl.limits import payload_size
-from stepstream.messaging.contracts import HistoryBatch, history_envelope
-from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.contracts import history_message_parts
+from stepstream.store.prepare import encode_json
+from stepstream.store.records import NewEvent
 
 TRUNCATED = "truncated"  # an event record's key: its fields that were cut, and their sizes
 
 
-def history_envelopes(
-    execution_arn: str, state_machine: str, events: list[dict[str, Any]], *, max_bytes: int
-) -> list[Envelope]:
+def history_messages(
+    execution_arn: str, state_machine: str, events: Sequence[NewEvent], *, max_bytes: int
+) -> list[bytes]:
     """``events`` as history messages of at most ``max_bytes`` each, in order."""
-    empty = _envelope(execution_arn, state_machine, [])
-    # A batch costs its empty envelope, each event, and a comma between two events.
-    budget = max_bytes - len(empty.to_bytes())
-    # Nearly always the whole decision fits in one message: one measure of all the
-    # events (less the brackets the empty envelope has) instead of one per event.
-    if payload_size(events) - 2 <= budget:
-        return [_envelope(execution_arn, state_machine, events)]
-    return [_envelope(execution_arn, state_machine, batch) for batch in _batches(events, budget)]
+    head, tail = history_message_parts(state_machine, execution_id=execution_arn)
+    texts = [_text(event) for event in events]
+    # A batch costs the empty envelope, each event, and a comma between two events.
+    budget = max_bytes - len(head) - len(tail)
+    # Nearly always the whole decision fits in one message.
+    if sum(map(len, texts)) + len(texts) - 1 <= budget:
+        return [head + b",".join(texts) + tail]
+    return [head + b",".join(batch) + tail for batch in _batches(events, texts, budget)]
 
 
-def _envelope(arn: str, state_machine: str, events: list[dict[str, Any]]) -> Envelope:
-    return history_envelope(
-        HistoryBatch(state_machine=state_machine, events=events), execution_id=arn
-    )
+def _text(event: NewEvent) -> bytes:
+    if event.data_json is None:
+        raise ValueError(f"a {event.type} event to publish must come with its JSON encoded")
+    return event.data_json.encode()
 
 
-def _batches(events: list[dict[str, Any]], budget: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+def _batches(events: Sequence[NewEvent], texts: list[bytes], budget: int) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
     used = 0
-    for event in events:
-        size = payload_size(event)
-        if size > budget:
-            event = truncated(event, budget)
-            size = payload_size(event)
-        cost = size + (1 if batch else 0)
+    for event, text in zip(events, texts, strict=True):
+        if len(text) > budget:
+            text = _encoded(truncated(event.data, budget))
+        cost = len(text) + (1 if batch else 0)
         if batch and used + cost > budget:
             yield batch
-            batch, used, cost = [], 0, size
-        batch.append(event)
+            batch, used, cost = [], 0, len(text)
+        batch.append(text)
         used += cost
     if batch:
         yield batch
+
+
+def _encoded(event: dict[str, Any]) -> bytes:
+    return encode_json(event, "a history event").encode()
 
 
 def truncated(event: dict[str, Any], budget: int) -> dict[str, Any]:

@@ -140,6 +140,27 @@ def history_envelope(batch: HistoryBatch, *, execution_id: str) -> Envelope:
     )
 
 
+# Where an empty history envelope's event list is, so encoded events can be put in it.
+_NO_EVENTS = b'"events":[]}'
+
+
+def history_message_parts(state_machine: str, *, execution_id: str) -> tuple[bytes, bytes]:
+    """The bytes of a history envelope before and after its events, for events encoded once.
+
+    The orchestrator has every event's JSON already (the store keeps it), and encoding
+    the same events again for the message cost it as much as the store's whole encoding:
+    ``head + b",".join(events) + tail`` is the envelope ``history_envelope`` would give
+    (a new message id, this instant), with those events.
+    """
+    empty = history_envelope(
+        HistoryBatch(state_machine=state_machine, events=[]), execution_id=execution_id
+    ).to_bytes()
+    # The payload is the envelope's last object but for the trace after it, so the last
+    # place an empty event list appears is the payload's own.
+    at = empty.rindex(_NO_EVENTS) + len(_NO_EVENTS) - 2
+    return empty[:at], empty[at:]
+
+
 def reply_envelope(reply: TaskReply, *, to: Envelope) -> Envelope:
     """The envelope answering the command envelope ``to``."""
     payload = reply.model_dump(mode="json")

@@ -171,6 +171,10 @@ def _prepare_event(event: NewEvent, index: int) -> PreparedEvent:
     check_text(event.type, f"event {index} type")
     if not isinstance(event.data, dict):
         raise ValueError(f"event {index} ({event.type}) data must be a dict")
+    if event.data_json is not None:
+        if not isinstance(event.data_json, str):
+            raise ValueError(f"event {index} ({event.type}) data_json must be text")
+        return PreparedEvent(event.type, event.data_json)
     return PreparedEvent(event.type, encode_json(event.data, f"event {index} ({event.type}) data"))
 
 

@@ -25,10 +25,16 @@ class ExecutionStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """An event to append: its type name and its JSON data."""
+    """An event to append: its type name and its JSON data.
+
+    ``data_json``, when given, is ``data`` encoded already (compact JSON text), and the
+    store keeps it as it is instead of encoding ``data`` again: a caller that needs the
+    text too (the orchestrator publishes it) encodes each event once.
+    """
 
     type: str
     data: dict[str, Any] = field(default_factory=dict)
+    data_json: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
