@@ -54,6 +54,7 @@ T = TypeVar("T")
 _MAX_BATCH = 256
 
 _Pending = tuple[PreparedAppend, datetime, "asyncio.Future[Appended]"]
+_Published = tuple[list[int], "asyncio.Future[None]"]
 
 
 class _Connection:
@@ -99,6 +100,7 @@ class SQLiteStore(StoreBase):
         self._writer: _Connection | None = None
         self._reader: _Connection | None = None
         self._queue: list[_Pending] = []
+        self._published: list[_Published] = []
         self._flusher: asyncio.Task[None] | None = None
 
     def _opener(self, *, query_only: bool) -> Callable[[], sqlite3.Connection]:
@@ -153,40 +155,49 @@ class SQLiteStore(StoreBase):
             raise StoreNotOpen("SQLiteStore")
         done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         self._queue.append((prepared, self._now(), done))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
+        self._start_flushing()
         return await done
 
+    def _start_flushing(self) -> None:
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+
     async def _flush(self) -> None:
-        """Write queued appends batch by batch until none are left."""
+        """Write queued appends and published marks, batch by batch, until none are left."""
         try:
-            while self._queue:
+            while self._queue or self._published:
                 batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
-                await self._write_batch(batch)
+                published, self._published = self._published, []
+                await self._write_batch(batch, published)
         finally:
             self._flusher = None
 
-    async def _write_batch(self, batch: list[_Pending]) -> None:
+    async def _write_batch(self, batch: list[_Pending], published: list[_Published]) -> None:
         work = [(prepared, now) for prepared, now, _ in batch]
+        ids = [i for marked, _ in published for i in marked]
+        waiting = [done for _, _, done in batch] + [done for _, done in published]
         try:
-            outcomes = await self._write(partial(sql.append_batch, batch=work))
+            outcomes = await self._write(partial(sql.append_batch, batch=work, published=ids))
         except asyncio.CancelledError:
-            for _, _, done in batch:
+            for done in waiting:
                 done.cancel()
             raise
         except Exception as failure:
-            for _, _, done in batch:
+            for done in waiting:
                 if not done.done():
                     done.set_exception(failure)
             return
-        for (_, _, done), outcome in zip(batch, outcomes, strict=True):
+        for (_, _, appended), outcome in zip(batch, outcomes, strict=True):
             # A caller that stopped waiting still had its append committed (or refused).
-            if done.done():
+            if appended.done():
                 continue
             if isinstance(outcome, Appended):
-                done.set_result(outcome)
+                appended.set_result(outcome)
             else:
-                done.set_exception(outcome)
+                appended.set_exception(outcome)
+        for _, marked in published:
+            if not marked.done():
+                marked.set_result(None)
 
     async def read(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
         check_text(stream_id, "stream_id")
@@ -198,8 +209,15 @@ class SQLiteStore(StoreBase):
         return await self._read(partial(sql.pending_outbox, limit=limit))
 
     async def mark_published(self, ids: Sequence[int]) -> None:
-        if ids:
-            await self._write(partial(sql.mark_published, ids=list(ids)))
+        """Delete published rows in the next group commit (the relay's marks ride along)."""
+        if not ids:
+            return
+        if self._writer is None:
+            raise StoreNotOpen("SQLiteStore")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._published.append((list(ids), done))
+        self._start_flushing()
+        await done
 
     async def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
         due_by = aware_utc(now, "now")

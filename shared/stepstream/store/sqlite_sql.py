@@ -48,9 +48,14 @@ def stream_version(conn: sqlite3.Connection, stream_id: str) -> int:
 
 
 def append_batch(
-    conn: sqlite3.Connection, batch: Sequence[tuple[PreparedAppend, datetime]]
+    conn: sqlite3.Connection,
+    batch: Sequence[tuple[PreparedAppend, datetime]],
+    published: Sequence[int] = (),
 ) -> list[Appended | StoreError | ValueError]:
     """Run several appends in one transaction, each all-or-nothing on its own.
+
+    The outbox rows ``published`` are deleted in the same transaction: the relay's marks
+    then cost no commit of their own.
 
     This is group commit: appends that queued up while the previous batch was being
     written share one COMMIT, which is most of an append's cost. Each runs inside its
@@ -60,6 +65,8 @@ def append_batch(
     """
     outcomes: list[Appended | StoreError | ValueError] = []
     with write_transaction(conn):
+        if published:
+            _delete_published(conn, published)
         for prepared, now in batch:
             conn.execute("SAVEPOINT append")
             try:
@@ -187,9 +194,8 @@ def pending_outbox(conn: sqlite3.Connection, limit: int) -> list[PendingMessage]
     ]
 
 
-def mark_published(conn: sqlite3.Connection, ids: list[int]) -> None:
-    with write_transaction(conn):
-        conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+def _delete_published(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
+    conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
 
 
 def due_timers(conn: sqlite3.Connection, due_by: datetime, limit: int) -> list[Timer]:
