@@ -48,6 +48,8 @@ from stepstream.messaging.topics import Topics  # noqa: E402
 from stepstream.store.factory import open_store  # noqa: E402
 from stepstream.worker import CommandContext, Worker, WorkerSettings  # noqa: E402
 
+# The reference's fetch wait: aiokafka's default of 500 ms would make every hop of a
+# relay on the embedded broker (whose fetch does not wake on data) wait half a second.
 FETCH_WAIT_MS = 5
 WARMUP = 20
 LIGHT_ORDERS = 100  # placed one at a time after the loaded run, for the latency alone
@@ -157,11 +159,11 @@ def summary(
 
 
 async def run_stepstream(
-    bootstrap: str, broker_pid: int | None, orders: int, concurrency: int
+    bootstrap: str, broker_pid: int | None, orders: int, concurrency: int, fetch_wait_ms: int
 ) -> Result:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     topics = Topics(prefix)
-    kafka = KafkaSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=FETCH_WAIT_MS)
+    kafka = KafkaSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=fetch_wait_ms)
     folder = Path(tempfile.mkdtemp(prefix="stepstream-bench-"))
     store_url = f"sqlite:///{folder / 'bench.db'}"
     store = await open_store(store_url)
@@ -188,7 +190,7 @@ async def run_stepstream(
         env={
             **os.environ,
             "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "STEPSTREAM_KAFKA_FETCH_MAX_WAIT_MS": str(FETCH_WAIT_MS),
+            "STEPSTREAM_KAFKA_FETCH_MAX_WAIT_MS": str(fetch_wait_ms),
             "STEPSTREAM_STORE_URL": store_url,
             "STEPSTREAM_TOPIC_PREFIX": prefix,
         },
@@ -325,6 +327,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100, help="orders in flight at once")
+    parser.add_argument(
+        "--fetch-wait",
+        type=int,
+        default=KafkaSettings().fetch_max_wait_ms,
+        help="stepstream's fetch wait in ms (default: its own default)",
+    )
     args = parser.parse_args()
     tune_for_service()  # as every stepstream process does; the bare relay gains from it too
     broker = EmbeddedBroker()
@@ -332,12 +340,12 @@ async def main() -> None:
     try:
         where = (broker.bootstrap_servers, broker.pid)
         ceiling = await run_ceiling(*where, args.orders, args.concurrency)
-        ours = await run_stepstream(*where, args.orders, args.concurrency)
+        ours = await run_stepstream(*where, args.orders, args.concurrency, args.fetch_wait)
     finally:
         await broker.stop()
     print(
         f"{args.orders} orders of {len(STEPS)} tasks, {args.concurrency} in flight, "
-        f"fetch wait {FETCH_WAIT_MS} ms"
+        f"fetch wait: ceiling {FETCH_WAIT_MS} ms, stepstream {args.fetch_wait} ms"
     )
     print(f"{'':30} {'orders/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'CPU ms/order':>13}")
     runs = (("bare aiokafka relay (ceiling)", ceiling), ("stepstream saga", ours))
