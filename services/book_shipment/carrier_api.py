@@ -6,14 +6,22 @@ CarrierTimeout, 422 ``address_rejected`` ShipmentRejected, other refusals
 CarrierRequestRefused, and a success whose body is not a shipment
 CarrierResponseMalformed. A cancellation answers the cancelled shipment's id, or None
 for the carrier's 404 (the key booked nothing); its other answers map as a booking's.
+
+One aiohttp session serves the process, its connections kept open between calls. An
+httpx client cost about fifteen times the client CPU per booking with 20 in flight
+(3.2-3.7 ms against 0.2 ms): the httpcore pool polls every idle connection's socket on
+each request, so a busy service paid for all its idle connections on every booking.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
+import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.book_shipment.errors import (
@@ -50,39 +58,45 @@ class _CancelledAnswer(BaseModel):
     status: str
 
 
+@dataclass(frozen=True)
+class CarrierAnswer:
+    """One answer of the carrier, read whole."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class CarrierApi:
     """``Carrier`` over HTTP; ``start()`` before use and ``close()`` after."""
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        api_key: str,
-        timeout_seconds: float,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def __init__(self, *, base_url: str, api_key: str, timeout_seconds: float) -> None:
         if not api_key:
             raise ValueError("the carrier API key must not be empty")
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout_seconds
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         # trust_env=False: no proxy from the environment decides where orders go.
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
+        self._session = aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {self._api_key}"},
-            timeout=self._timeout,
-            transport=self._transport,
+            timeout=aiohttp.ClientTimeout(total=self._timeout),
             trust_env=False,
         )
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def book(self, order: ShipOrder, *, idempotency_key: str) -> Booking:
         response = await self._post(
@@ -96,16 +110,21 @@ class CarrierApi:
 
     async def _post(
         self, path: str, body: dict[str, Any], headers: dict[str, str]
-    ) -> httpx.Response:
-        if self._client is None:
+    ) -> CarrierAnswer:
+        if self._session is None:
             raise RuntimeError("CarrierApi is not started")
         try:
-            return await self._client.post(path, json=body, headers=headers)
-        except httpx.TimeoutException as exc:
+            async with self._session.post(
+                self.base_url + path, json=body, headers=headers
+            ) as response:
+                content = await response.read()
+                return CarrierAnswer(response.status, response.headers, content)
+        # Before ClientError: aiohttp's own time-outs are both.
+        except TimeoutError as exc:
             raise CarrierTimeout(
                 f"the carrier did not answer within {self._timeout:g} s ({type(exc).__name__})"
             ) from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise CarrierUnavailable(
                 f"the carrier at {self.base_url} could not be reached: {exc}"
             ) from exc
@@ -122,7 +141,7 @@ def shipment_request(order: ShipOrder) -> dict[str, Any]:
     }
 
 
-def booking_from(response: httpx.Response, order: ShipOrder) -> Booking:
+def booking_from(response: CarrierAnswer, order: ShipOrder) -> Booking:
     """The booking ``response`` holds, or the named error it stands for."""
     status = response.status_code
     if status in (200, 201):
@@ -135,7 +154,7 @@ def booking_from(response: httpx.Response, order: ShipOrder) -> Booking:
     raise _refusal(response, "booking", code, message)
 
 
-def cancelled_from(response: httpx.Response, idempotency_key: str) -> str | None:
+def cancelled_from(response: CarrierAnswer, idempotency_key: str) -> str | None:
     """The id of the shipment ``response`` says was cancelled; None if nothing was booked."""
     status = response.status_code
     if status == 200:
@@ -159,7 +178,7 @@ def cancelled_from(response: httpx.Response, idempotency_key: str) -> str | None
     raise _refusal(response, "cancellation", code, message)
 
 
-def _refusal(response: httpx.Response, what: str, code: str, message: str) -> Exception:
+def _refusal(response: CarrierAnswer, what: str, code: str, message: str) -> Exception:
     """The named error of a carrier answer that did not do what was asked."""
     status = response.status_code
     if status == 429:
@@ -173,7 +192,7 @@ def _refusal(response: httpx.Response, what: str, code: str, message: str) -> Ex
     return CarrierRequestRefused(f"the carrier refused the {what} with {status} {code}: {message}")
 
 
-def _parsed(response: httpx.Response, order: ShipOrder) -> Booking:
+def _parsed(response: CarrierAnswer, order: ShipOrder) -> Booking:
     try:
         answer = _ShipmentAnswer.model_validate_json(response.content)
     except ValidationError as exc:
@@ -190,7 +209,7 @@ def _parsed(response: httpx.Response, order: ShipOrder) -> Booking:
     return Booking(order.order_id, answer.shipment_id, answer.tracking_number, answer.carrier)
 
 
-def _error_of(response: httpx.Response) -> tuple[str, str]:
+def _error_of(response: CarrierAnswer) -> tuple[str, str]:
     """The error code and message of the carrier's ``{"error": {...}}`` body, if it has one."""
     try:
         error = response.json().get("error", {})
@@ -199,6 +218,11 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
         return "unknown", response.text[:_BODY_EXCERPT]
 
 
-def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+class _HasHeaders(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def retry_after_seconds(response: _HasHeaders, *, now: datetime | None = None) -> float | None:
     """Retry-After in seconds, from delta-seconds or an HTTP date; None if absent or unreadable."""
     return parse_retry_after(response.headers.get("Retry-After"), now=now)

@@ -156,9 +156,7 @@ class Shipping:
         return await self._within_rate_limit(lambda: self._carrier.cancel(idempotency_key=key))
 
     async def _book_at_carrier(self, order: ShipOrder, key: str) -> Booking:
-        return await self._within_rate_limit(
-            lambda: self._carrier.book(order, idempotency_key=key)
-        )
+        return await self._within_rate_limit(lambda: self._carrier.book(order, idempotency_key=key))
 
     async def _within_rate_limit(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
