@@ -27,7 +27,7 @@ from services.charge_payment.payments import (
     RefundOrder,
     key_base,
 )
-from services.charge_payment.stripe_gateway import StripeGateway
+from services.charge_payment.stripe_gateway import StripeGateway, environment_proxy
 from services.common.inputs import decode_input
 from simulators.stripe_api import FaultConfig, Ledger, StripeStandIn
 from stepstream.sql.database import Database, open_database
@@ -275,3 +275,37 @@ async def test_nothing_is_sent_to_stripe_to_refund_an_order_never_charged(
 
     assert answer["action"] == "none"
     assert standin.ledger().payment_intents == []
+
+
+def _proxy_environment(monkeypatch: pytest.MonkeyPatch, **variables: str) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+async def test_the_environments_proxy_carries_the_stripe_calls(
+    standin: StripeStandIn, records: SqlPaymentRecords, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stand-in answers the proxy's absolute-form requests itself; the API address
+    # resolves nowhere, so only the proxy can have carried the charge.
+    _proxy_environment(monkeypatch, HTTP_PROXY=standin.url)
+    gateway = StripeGateway.connect(
+        api_key=TEST_KEY, api_base="http://stripe.invalid", timeout_seconds=5
+    )
+    try:
+        charged = await Payments(gateway=gateway, records=records).charge(
+            charge_order(), idempotency_key="k"
+        )
+    finally:
+        await gateway.close()
+
+    assert standin.ledger().entry(charged["paymentIntentId"]).captured == 1800
+
+
+def test_no_proxy_keeps_the_stripe_calls_direct(monkeypatch: pytest.MonkeyPatch) -> None:
+    _proxy_environment(monkeypatch, HTTP_PROXY="http://proxy.invalid:3128", NO_PROXY="127.0.0.1")
+    assert environment_proxy("http://127.0.0.1:12111") == (None, None)
+    proxy, _ = environment_proxy("http://stripe.invalid")
+    assert str(proxy) == "http://proxy.invalid:3128"
