@@ -1,14 +1,20 @@
-"""An embedded broker for the session; each test gets its own topic prefix and store."""
+"""An embedded broker for the session; each test gets its own topic prefix and store.
+
+The store is a fresh SQLite file, or (``postgres_url``) a fresh PostgreSQL schema.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from stepstream.broker import EmbeddedBroker
 from stepstream.messaging.kafka import KafkaSettings
+from tests.databases import POSTGRES
 
 
 @pytest.fixture
@@ -29,3 +35,17 @@ def prefix() -> str:
 @pytest.fixture
 def store_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'orchestrator.db'}"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    schema = f"it_{uuid.uuid4().hex[:10]}"
+    try:
+        connection = await asyncpg.connect(POSTGRES)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL at {POSTGRES} is unreachable: {exc}")
+    try:
+        yield f"{POSTGRES}?schema={schema}"
+    finally:
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await connection.close()

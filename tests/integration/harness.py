@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from services.orchestrator.app import OrchestratorSettings, serve
@@ -86,6 +90,35 @@ def orchestrator_settings(store_url: str, prefix: str) -> OrchestratorSettings:
     return OrchestratorSettings(
         store_url=store_url, topic_prefix=prefix, timer_poll_seconds=0.02, broker_check_seconds=0.5
     )
+
+
+def orchestrator_process(
+    kafka: KafkaSettings,
+    store_url: str,
+    prefix: str,
+    *,
+    partitions: int = 1,
+    log: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """An orchestrator in a process of its own, to be killed and started again."""
+    env = {
+        **os.environ,
+        "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "STEPSTREAM_KAFKA_SESSION_TIMEOUT_MS": "2000",
+        "STEPSTREAM_KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+        "STEPSTREAM_STORE_URL": store_url,
+        "STEPSTREAM_TOPIC_PREFIX": prefix,
+        "STEPSTREAM_TIMER_POLL_SECONDS": "0.02",
+        "STEPSTREAM_PARTITIONS": str(partitions),
+    }
+    with contextlib.ExitStack() as files:
+        stderr = subprocess.DEVNULL if log is None else files.enter_context(log.open("wb"))
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.orchestrator"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
 
 @contextlib.asynccontextmanager

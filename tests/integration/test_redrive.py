@@ -16,9 +16,14 @@ import pytest
 from stepstream.api.errors import ExecutionDoesNotExist, ExecutionNotRedrivable
 from stepstream.messaging.kafka import KafkaSettings
 from stepstream.worker import CommandContext
-from tests.integration.harness import Ledger, System, client_for, running_system
+from tests.integration.harness import (
+    Ledger,
+    System,
+    client_for,
+    orchestrator_process,
+    running_system,
+)
 from tests.integration.test_orchestration import BINDINGS, PIPELINE
-from tests.integration.test_resilience import orchestrator_process
 from tests.review.support import advertise_stack, stepstream
 
 

@@ -3,58 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import asyncpg  # type: ignore[import-untyped]
-import pytest
 
 from stepstream.broker import EmbeddedBroker
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.dead_letter import DeadLetter
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber
 from stepstream.messaging.topics import Topics
-from tests.integration.harness import Ledger, System, client_for, eventually, running_system
+from tests.integration.harness import (
+    Ledger,
+    System,
+    client_for,
+    eventually,
+    orchestrator_process,
+    running_system,
+)
 from tests.integration.test_orchestration import BINDINGS, PIPELINE, calculator
 
 EXECUTIONS = 30
-
-
-def orchestrator_process(
-    kafka: KafkaSettings,
-    store_url: str,
-    prefix: str,
-    *,
-    partitions: int = 1,
-    log: Path | None = None,
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "STEPSTREAM_KAFKA_SESSION_TIMEOUT_MS": "2000",
-        "STEPSTREAM_KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-        "STEPSTREAM_STORE_URL": store_url,
-        "STEPSTREAM_TOPIC_PREFIX": prefix,
-        "STEPSTREAM_TIMER_POLL_SECONDS": "0.02",
-        "STEPSTREAM_PARTITIONS": str(partitions),
-    }
-    with contextlib.ExitStack() as files:
-        stderr = subprocess.DEVNULL if log is None else files.enter_context(log.open("wb"))
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.orchestrator"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
 
 
 async def all_finished(
@@ -200,23 +170,6 @@ async def test_a_poison_message_is_set_aside_and_the_next_one_served(
         assert letter.source_topic == system.topics.requests()
         assert "not JSON" in letter.reason
         assert record.value == b"{not json"
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    schema = f"it_{uuid.uuid4().hex[:10]}"
-    base = os.environ.get(
-        "STEPSTREAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-    )
-    try:
-        connection = await asyncpg.connect(base)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {base} is unreachable: {exc}")
-    try:
-        yield f"{base}?schema={schema}"
-    finally:
-        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await connection.close()
 
 
 async def test_the_same_flow_on_postgresql(
