@@ -1,0 +1,126 @@
+"""Killed inside large batches: crash safety holds however much is in flight at once.
+
+The orchestrator's intake hands hundreds of records of one fetch to their handlers at
+once, the SQLite store commits the appends they queue in one transaction, and the relay
+publishes the outbox rows of a whole commit together. A kill -9 in the middle of that
+loses nothing and does nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections import Counter
+from dataclasses import dataclass
+from functools import partial
+
+import pytest
+
+from stepstream.messaging.kafka import KafkaSettings
+from stepstream.store.base import ExecutionStore
+from stepstream.store.records import ExecutionStatus
+from tests.integration.harness import Ledger, System, client_for, eventually, orchestrator_process
+from tests.integration.test_orchestration import BINDINGS, PIPELINE, calculator
+
+EXECUTIONS = 400
+TASKS = 2  # PIPELINE's Double and Add
+EVERYTHING = 10 * EXECUTIONS * TASKS  # a page larger than all there is to list
+
+# When each kill lands, as (status counted, how many): the first in the middle of the
+# fetch of start requests, the next two while replies and republished commands pour in.
+KILLS: list[tuple[ExecutionStatus | None, int]] = [
+    (None, EXECUTIONS // 4),
+    (ExecutionStatus.SUCCEEDED, EXECUTIONS // 10),
+    (ExecutionStatus.SUCCEEDED, EXECUTIONS // 4),
+]
+
+
+@dataclass(frozen=True)
+class Killed:
+    """What a killed orchestrator left in the store: work it had under way."""
+
+    running: int
+    unpublished: int
+
+
+async def count(store: ExecutionStore, status: ExecutionStatus | None) -> int:
+    return len(await store.list_executions("Calc", status, limit=EVERYTHING))
+
+
+async def at_least(store: ExecutionStore, status: ExecutionStatus | None, wanted: int) -> bool:
+    return len(await store.list_executions("Calc", status, limit=wanted)) >= wanted
+
+
+async def kill(process: subprocess.Popen[bytes], store: ExecutionStore) -> Killed:
+    process.kill()  # SIGKILL: no shutdown code runs
+    process.wait()
+    running = await store.list_executions("Calc", ExecutionStatus.RUNNING, limit=EVERYTHING)
+    return Killed(len(running), len(await store.pending_outbox(EVERYTHING)))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest) -> str:
+    """A fresh store of each backend: a SQLite file, a PostgreSQL schema."""
+    fixture = "store_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+async def test_an_orchestrator_killed_inside_large_batches_loses_nothing_and_does_nothing_twice(
+    kafka: KafkaSettings, url: str, prefix: str
+) -> None:
+    async with client_for(kafka, url, prefix) as system:
+        processes = [orchestrator_process(kafka, url, prefix)]
+        try:
+            await system.register("Calc", PIPELINE, BINDINGS)
+            ledger = Ledger()
+            await calculator(system, ledger)
+            starting = asyncio.gather(
+                *(system.start("Calc", f"k{i}", {"n": i}) for i in range(EXECUTIONS))
+            )
+            killed: list[Killed] = []
+            for status, more in KILLS:
+                wanted = await count(system.store, status) + more
+                if killed:  # a new orchestrator for the one killed
+                    processes.append(orchestrator_process(kafka, url, prefix))
+                await eventually(partial(at_least, system.store, status, wanted), 60, 0.005)
+                killed.append(await kill(processes[-1], system.store))
+            processes.append(orchestrator_process(kafka, url, prefix))
+            arns = list(await starting)
+            await eventually(lambda: at_least(system.store, ExecutionStatus.SUCCEEDED, EXECUTIONS))
+            await eventually(lambda: outbox_empty(system.store))
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait()
+        # Each kill cut through a large batch: many executions midway, and committed
+        # messages the relay had not yet marked as published.
+        assert all(k.running >= EXECUTIONS // 8 and k.unpublished > 0 for k in killed), killed
+        await assert_nothing_lost_or_done_twice(system, arns)
+        # Every task's work was done once per execution, though the kills had commands
+        # sent again (the idempotency key is the execution's ARN, its scope and state).
+        per_execution = Counter(key.partition("#")[0] for key in ledger.effects)
+        assert per_execution == dict.fromkeys(arns, TASKS)
+        assert sum(ledger.calls.values()) > len(ledger.effects)
+
+
+async def outbox_empty(store: ExecutionStore) -> bool:
+    return not await store.pending_outbox(1)
+
+
+async def assert_nothing_lost_or_done_twice(system: System, arns: list[str]) -> None:
+    """Started once, each task scheduled and answered once, succeeded once, no gap."""
+    records = await system.store.list_executions("Calc", limit=EVERYTHING)
+    assert sorted(r.execution_arn for r in records) == sorted(arns)
+    for record in records:
+        assert record.status == ExecutionStatus.SUCCEEDED, record
+        assert record.output is not None
+        n = json.loads(record.input)["n"]
+        assert json.loads(record.output) == {"n": n, "doubled": 2 * n, "added": {"sum": 3 * n}}
+        events = await system.store.read(record.execution_arn)
+        assert [e.version for e in events] == list(range(1, len(events) + 1))
+        types = Counter(e.type for e in events)
+        assert types["ExecutionStarted"] == types["ExecutionSucceeded"] == 1, types
+        assert types["LambdaFunctionScheduled"] + types["TaskScheduled"] == TASKS, types
+        assert types["LambdaFunctionSucceeded"] + types["TaskSucceeded"] == TASKS, types
