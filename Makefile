@@ -40,3 +40,4 @@ bench: setup
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/fulfilment.py
 	$(PY) benchmarks/idle.py
+	$(PY) benchmarks/broker_requests.py
