@@ -19,6 +19,7 @@ from stepstream.api.stack_file import STACK_FILE, ProcessStatus, StackFile, writ
 from stepstream.bindings import InvalidBindings, dumps, load_bindings
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.broker.embedded import EmbeddedBroker
+from stepstream.messaging import doorbell
 from stepstream.messaging.topics import Topics
 from stepstream.registration import check_state_machine
 from stepstream.store.factory import open_reader
@@ -71,6 +72,8 @@ def process_specs(
 ) -> list[ProcessSpec]:
     environ = os.environ if environ is None else environ
     env = {
+        # Every process rings the others beside the embedded broker (messaging.doorbell).
+        "STEPSTREAM_KAFKA_DOORBELL_DIR": str(options.data_dir / doorbell.FOLDER),
         **_settings(environ),
         "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "STEPSTREAM_STORE_URL": options.resolved_store_url,

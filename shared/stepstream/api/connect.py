@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from stepstream.api.client import StepStreamClient
 from stepstream.api.stack_file import StackNotRunning, data_dir, read_stack
+from stepstream.messaging.doorbell import FOLDER
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings
 from stepstream.messaging.topics import DEFAULT_PREFIX, Topics
 
@@ -39,9 +40,22 @@ def stack_address(folder: str | None) -> tuple[str, str, str]:
     return _where(folder)
 
 
-def publisher_settings(kafka: KafkaSettings | None, bootstrap: str) -> KafkaSettings:
-    """``kafka`` (TLS, SASL, timeouts; else read from the environment) at ``bootstrap``."""
-    return (kafka or KafkaSettings()).model_copy(update={"bootstrap_servers": bootstrap})
+def publisher_settings(
+    kafka: KafkaSettings | None, bootstrap: str, folder: str | None = None
+) -> KafkaSettings:
+    """``kafka`` (TLS, SASL, timeouts; else read from the environment) at ``bootstrap``.
+
+    Publishing to the embedded stack on ``folder``, it rings the stack's doorbells too,
+    so that its processes read what it sent at once (``messaging.doorbell``).
+    """
+    settings = (kafka or KafkaSettings()).model_copy(update={"bootstrap_servers": bootstrap})
+    if settings.doorbell_dir is None:
+        try:
+            read_stack(data_dir(folder))
+        except StackNotRunning:
+            return settings
+        settings = settings.model_copy(update={"doorbell_dir": data_dir(folder) / FOLDER})
+    return settings
 
 
 @asynccontextmanager
@@ -53,7 +67,7 @@ async def connect(
 
     store_url, bootstrap, prefix = _where(folder)
     async with open_reader(store_url) as store:
-        publisher = KafkaPublisher(settings=publisher_settings(kafka, bootstrap))
+        publisher = KafkaPublisher(settings=publisher_settings(kafka, bootstrap, folder))
         try:
             await publisher.start()
             yield StepStreamClient(

@@ -13,6 +13,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
@@ -31,7 +32,7 @@ from aiokafka.errors import (  # type: ignore[import-untyped]
 )
 from aiokafka.partitioner import DefaultPartitioner, murmur2  # type: ignore[import-untyped]
 from aiokafka.protocol.group import LeaveGroupRequest  # type: ignore[import-untyped]
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from stepstream.broker.admin import MAX_RECORD_BYTES
@@ -44,6 +45,7 @@ from stepstream.messaging.bus import (
     PublishFailed,
     Record,
 )
+from stepstream.messaging.doorbell import Doorbell, Ringer, supported, wait_for_bell_between_fetches
 from stepstream.messaging.envelope import Envelope
 from stepstream.messaging.fetch_pacing import TICK_SECONDS, FetchPacer
 from stepstream.messaging.kafka_loss import lost_partitions
@@ -84,6 +86,19 @@ class KafkaSettings(KafkaConnection):
     # one wait throughout, as Apache Kafka's waking long poll wants.
     fetch_idle_max_wait_ms: int = Field(default=200, ge=1)
     fetch_idle_after_ms: int = Field(default=1000, ge=0)
+    # A folder shared by every process of a stack on one machine, for the doorbell
+    # beside the embedded broker (see ``doorbell``): a producer rings a topic's consumers
+    # once the broker took its records, and a consumer fetches when rung instead of
+    # holding fetches at the broker, waiting at most fetch_idle_max_wait_ms between
+    # fetches that read nothing. `stepstream up` sets it; None (the default) turns it off.
+    doorbell_dir: Path | None = None
+
+    @field_validator("doorbell_dir", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        # STEPSTREAM_KAFKA_DOORBELL_DIR= (empty) turns off what a stack turned on.
+        return None if value == "" else value
+
     # The embedded broker holds a group join for half the session timeout; Apache Kafka
     # refuses less than 6000 unless its group.min.session.timeout.ms is lowered.
     session_timeout_ms: int = Field(default=6000, ge=1000)
@@ -140,6 +155,7 @@ class KafkaPublisher:
         self._settings = settings
         self._producer: Any = None
         self._unregister: Callable[[], None] = lambda: None
+        self._ringer: Ringer | None = None
 
     async def start(self) -> None:
         s = self._settings
@@ -162,13 +178,22 @@ class KafkaPublisher:
                 f"no broker of {s.bootstrap_servers} answers: {str(exc) or type(exc).__name__}"
             ) from exc
         self._producer = producer
+        if s.doorbell_dir is not None and supported():
+            self._ringer = Ringer(s.doorbell_dir)
         self._unregister = PROCESS_CHECKS.register("kafka", self.ping, owner=self)
 
     async def stop(self) -> None:
         self._unregister()
         producer, self._producer = self._producer, None
+        ringer, self._ringer = self._ringer, None
+        if ringer is not None:
+            ringer.close()
         if producer is not None:
             await producer.stop()
+
+    def _ring(self, topics: Sequence[str]) -> None:
+        if self._ringer is not None:
+            self._ringer.ring(topics)
 
     async def ping(self) -> None:
         """Fetch the cluster's metadata now; raises ``Unhealthy`` if no broker answers."""
@@ -203,12 +228,16 @@ class KafkaPublisher:
             raise MessagesRejected({0: _refusal(exc)}) from exc
         except (KafkaError, OSError, TimeoutError) as exc:
             raise PublishFailed(f"{topic}: {type(exc).__name__}: {exc}") from exc
+        self._ring((topic,))
 
     async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
         try:
             await self._publish_batch(messages)
         except (KafkaError, OSError, TimeoutError) as exc:
             raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            # Whatever the broker took is readable now, even of a batch partly refused.
+            self._ring([m.topic for m in messages])
 
     async def _publish_batch(self, messages: Sequence[Outgoing]) -> None:
         producer = self._running()
@@ -274,6 +303,9 @@ class KafkaSubscriber:
         )
         self._pacing: asyncio.Task[None] | None = None
         self._busy_again = asyncio.Event()
+        self._bell: Doorbell | None = None
+        if settings.doorbell_dir is not None and supported():
+            self._bell = Doorbell(settings.doorbell_dir, self._topics)
         self.broker_losses = 0
 
     @property
@@ -286,6 +318,8 @@ class KafkaSubscriber:
         return self._pacer.wait_ms
 
     async def start(self) -> None:
+        if self._bell is not None:
+            self._bell.open()
         self._consumer = await self._new_consumer()
         self._unregister = PROCESS_CHECKS.register(
             f"consumer group {self._group_id}", self.check_joined, owner=self
@@ -295,7 +329,7 @@ class KafkaSubscriber:
             self._watch = asyncio.create_task(
                 self._watch_broker(self._settings.broker_check_seconds)
             )
-        if self._pacer.adaptive and _fetcher_of(self._consumer) is not None:
+        if self._bell is None and self._pacer.adaptive and _fetcher_of(self._consumer) is not None:
             self._pacing = asyncio.create_task(self._pace())
 
     async def _new_consumer(self) -> Any:
@@ -306,7 +340,9 @@ class KafkaSubscriber:
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=s.fetch_max_wait_ms,
+            # Rung, a consumer asks for an answer at once: 1 ms is the shortest wait this
+            # broker still reads data for (0 answers empty, benchmarks/broker_requests.py).
+            fetch_max_wait_ms=1 if self._bell is not None else s.fetch_max_wait_ms,
             # Range gives each member the same partition numbers of every topic, so the
             # requests and the replies of one execution reach the same orchestrator.
             partition_assignment_strategy=(RangePartitionAssignor,),
@@ -317,6 +353,12 @@ class KafkaSubscriber:
         )
         consumer.subscribe(self._topics, listener=_Rebalance(self, consumer))
         await _start_or_close(consumer)
+        if self._bell is not None and not wait_for_bell_between_fetches(
+            consumer, self._bell, s.fetch_idle_max_wait_ms / 1000
+        ):
+            # Without the wait, an aiokafka fetching with a 1 ms wait would spin.
+            await consumer.stop()
+            raise RuntimeError("this aiokafka offers no way to wait between fetches")
         return consumer
 
     async def stop(self) -> None:
@@ -329,10 +371,11 @@ class KafkaSubscriber:
                     await task
         self._watch = self._pacing = None
         consumer, self._consumer = self._consumer, None
-        if consumer is None:
-            return
-        await _leave_first_generation(consumer, self._group_id)
-        await consumer.stop()
+        if consumer is not None:
+            await _leave_first_generation(consumer, self._group_id)
+            await consumer.stop()
+        if self._bell is not None:
+            self._bell.close()
 
     async def __aenter__(self) -> KafkaSubscriber:
         await self.start()

@@ -1,0 +1,175 @@
+"""A doorbell beside the embedded broker: a producer rings, the topic's consumers fetch.
+
+The embedded broker's fetch does not end when data arrives, so a consumer either asks
+again every few milliseconds (each ask costing it and the broker 0.2 to 0.4 ms of CPU,
+``benchmarks/broker_requests.py``) or lets records wait. Every process of an embedded
+stack runs on one machine, so the processes tell each other instead: a consumer of a
+topic listens on a local datagram socket and leaves its name in the topic's folder; a
+producer, once the broker acknowledged what it wrote to a topic, sends one byte to each
+listener of that topic. A consumer then waits for its bell (or, at the longest, a safety
+interval) between fetches that came back empty, instead of holding fetches at the broker.
+
+The bell is a hint only: a ring lost (a full socket, a producer that does not ring) costs
+latency up to the safety interval, never a record. Sockets are in Linux's abstract
+namespace, so they vanish with their process; a name left by a killed consumer is
+removed by the first producer whose ring it refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# The doorbells' folder in an embedded stack's data folder.
+FOLDER = "doorbells"
+
+_PREFIX = b"\0stepstream-doorbell-"
+# How long a producer trusts its listing of a topic's listeners before reading it again.
+_LISTING_SECONDS = 0.5
+
+
+def supported() -> bool:
+    """Abstract socket names are Linux's."""
+    return sys.platform.startswith("linux")
+
+
+def _topic_folder(folder: Path, topic: str) -> Path:
+    # Topic names may be long; socket and file names are kept short.
+    return folder / hashlib.sha1(topic.encode()).hexdigest()[:16]
+
+
+def _address(name: str) -> bytes:
+    return _PREFIX + name.encode()
+
+
+class Doorbell:
+    """The bell a consumer of ``topics`` waits on; ``rung`` is set by every ring."""
+
+    def __init__(self, folder: Path, topics: Iterable[str]) -> None:
+        self.folder = folder
+        self.topics = tuple(topics)
+        self.name = uuid.uuid4().hex[:16]
+        self.rung = asyncio.Event()
+        self._socket: socket.socket | None = None
+        self._markers: list[Path] = []
+
+    def open(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        sock.bind(_address(self.name))
+        self._socket = sock
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._ringing)
+        for topic in self.topics:
+            where = _topic_folder(self.folder, topic)
+            where.mkdir(parents=True, exist_ok=True)
+            marker = where / self.name
+            marker.touch()
+            self._markers.append(marker)
+
+    def close(self) -> None:
+        for marker in self._markers:
+            with contextlib.suppress(FileNotFoundError):
+                marker.unlink()
+        self._markers.clear()
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed already
+                asyncio.get_running_loop().remove_reader(sock.fileno())
+            sock.close()
+
+    def _ringing(self) -> None:
+        sock = self._socket
+        if sock is None:
+            return
+        # Several rings before this consumer looks mean one fetch: read them all.
+        with contextlib.suppress(BlockingIOError, InterruptedError):
+            while sock.recv(64):
+                pass
+        self.rung.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Until the bell rings (or rang since ``rung`` was last cleared), or ``seconds``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.rung.wait(), seconds)
+
+
+class Ringer:
+    """What a producer rings with, after the broker acknowledged its records."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+        self._listeners: dict[str, tuple[float, list[str]]] = {}
+
+    def ring(self, topics: Iterable[str]) -> None:
+        for topic in set(topics):
+            for name in self._listening(topic):
+                try:
+                    self._socket.sendto(b"!", _address(name))
+                except (BlockingIOError, InterruptedError):
+                    pass  # its queue is full: it has rings waiting already
+                except (ConnectionRefusedError, FileNotFoundError):
+                    self._gone(topic, name)
+
+    def _listening(self, topic: str) -> list[str]:
+        now = time.monotonic()
+        seen = self._listeners.get(topic)
+        if seen is not None and now - seen[0] < _LISTING_SECONDS:
+            return seen[1]
+        try:
+            names = os.listdir(_topic_folder(self.folder, topic))
+        except FileNotFoundError:
+            names = []
+        self._listeners[topic] = (now, names)
+        return names
+
+    def _gone(self, topic: str, name: str) -> None:
+        # Its process ended (abstract names go with it): forget it, here and for all.
+        with contextlib.suppress(FileNotFoundError):
+            (_topic_folder(self.folder, topic) / name).unlink()
+        seen = self._listeners.get(topic)
+        if seen is not None and name in seen[1]:
+            seen[1].remove(name)
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+def wait_for_bell_between_fetches(consumer: object, bell: Doorbell, safety_seconds: float) -> bool:
+    """Make an aiokafka consumer wait for ``bell`` after each fetch that read nothing.
+
+    False if this aiokafka has no fetcher to wrap. aiokafka offers no hook between its
+    fetches; it calls its fetcher's ``_proc_fetch_request`` for each one and sends the
+    next only after it returned, so the wait goes around that call.
+    """
+    fetcher = getattr(consumer, "_fetcher", None)
+    fetch = getattr(fetcher, "_proc_fetch_request", None)
+    if fetch is None:
+        return False
+
+    async def fetch_then_wait(*args: object, **kwargs: object) -> object:
+        # A ring from now on may be for a record this fetch does not see: it must count.
+        bell.rung.clear()
+        has_new_data = await fetch(*args, **kwargs)
+        task = asyncio.current_task()
+        if has_new_data or (task is not None and task.cancelling()):
+            return has_new_data
+        # aiokafka's own fetch ends quietly when cancelled; so does this wait.
+        with contextlib.suppress(asyncio.CancelledError):
+            await bell.wait(safety_seconds)
+        return has_new_data
+
+    setattr(fetcher, "_proc_fetch_request", fetch_then_wait)  # noqa: B010
+    return True
