@@ -38,6 +38,7 @@ from pipeline import (  # noqa: E402
 from apps.cli.stack_commands import stack_options  # noqa: E402
 from apps.demo.orders import order_document  # noqa: E402
 from apps.stack.up import Stack  # noqa: E402
+from stepstream.messaging import doorbell  # noqa: E402
 from stepstream.messaging.envelope import Envelope  # noqa: E402
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber  # noqa: E402
 from stepstream.messaging.requests import StartExecution  # noqa: E402
@@ -46,7 +47,11 @@ from stepstream.messaging.topics import Topics  # noqa: E402
 
 async def run_fulfilment(stack: Stack, orders: int, concurrency: int) -> Result:
     topics = Topics(stack.options.topic_prefix)
-    kafka = KafkaSettings(bootstrap_servers=stack.broker.bootstrap_servers)
+    # The driver rings the stack's doorbells, as its own clients (the CLI, the API) do.
+    kafka = KafkaSettings(
+        bootstrap_servers=stack.broker.bootstrap_servers,
+        doorbell_dir=stack.options.data_dir / doorbell.FOLDER,
+    )
     history = KafkaSubscriber(
         settings=kafka, topics=[topics.history()], group_id="bench.fulfilment"
     )

@@ -51,6 +51,7 @@ from stepstream.worker import CommandContext, Worker, WorkerSettings  # noqa: E4
 # The reference's fetch wait: aiokafka's default of 500 ms would make every hop of a
 # relay on the embedded broker (whose fetch does not wake on data) wait half a second.
 FETCH_WAIT_MS = 5
+DOORBELL = os.environ.get("BENCH_DOORBELL", "1") == "1"
 WARMUP = 20
 LIGHT_ORDERS = 100  # placed one at a time after the loaded run, for the latency alone
 IDLE_SECONDS = 2.0
@@ -163,8 +164,13 @@ async def run_stepstream(
 ) -> Result:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     topics = Topics(prefix)
-    kafka = KafkaSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=fetch_wait_ms)
     folder = Path(tempfile.mkdtemp(prefix="stepstream-bench-"))
+    # As `stepstream up` runs its processes: ringing each other beside the broker.
+    kafka = KafkaSettings(
+        bootstrap_servers=bootstrap,
+        fetch_max_wait_ms=fetch_wait_ms,
+        doorbell_dir=folder / "doorbells" if DOORBELL else None,
+    )
     store_url = f"sqlite:///{folder / 'bench.db'}"
     store = await open_store(store_url)
     bindings = {"functions": {step: step for step in STEPS}}
@@ -193,6 +199,11 @@ async def run_stepstream(
             "STEPSTREAM_KAFKA_FETCH_MAX_WAIT_MS": str(fetch_wait_ms),
             "STEPSTREAM_STORE_URL": store_url,
             "STEPSTREAM_TOPIC_PREFIX": prefix,
+            **(
+                {"STEPSTREAM_KAFKA_DOORBELL_DIR": str(kafka.doorbell_dir)}
+                if kafka.doorbell_dir
+                else {}
+            ),
         },
         # Kept beside the store, for when a run goes wrong.
         stdout=(folder / "orchestrator.log").open("w"),
