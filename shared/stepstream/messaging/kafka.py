@@ -294,6 +294,8 @@ class KafkaSubscriber:
         self._missing: dict[TopicPartition, tuple[int, float]] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._rewind: set[str] = set()
+        # The log ends that stood behind this consumer when it last started again.
+        self._ends_behind: dict[TopicPartition, int] = {}
         self._unregister: Callable[[], None] = lambda: None
         self._pacer = FetchPacer(
             fast_ms=settings.fetch_max_wait_ms,
@@ -498,7 +500,12 @@ class KafkaSubscriber:
             consumer = self._consumer
             try:
                 lost = await asyncio.wait_for(
-                    lost_partitions(consumer, dict(self._read_up_to), dict(self._committed)),
+                    lost_partitions(
+                        consumer,
+                        dict(self._read_up_to),
+                        dict(self._committed),
+                        self._ends_behind,
+                    ),
                     max(every, 5.0),
                 )
             except (KafkaError, TimeoutError, OSError, IllegalStateError) as exc:
@@ -515,6 +522,7 @@ class KafkaSubscriber:
             suspected = None
             # A broker that lost one of the topics lost them all; the others may just
             # not show it yet (a log refilled past this consumer's old position).
+            self._ends_behind = {**self._ends_behind, **lost}
             await self._start_again(set(self._topics))
 
     async def _start_again(self, topics: set[str]) -> None:

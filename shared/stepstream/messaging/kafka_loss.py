@@ -22,25 +22,38 @@ async def lost_partitions(
     consumer: Any,
     read_up_to: Mapping[TopicPartition, int],
     committed_by_us: Mapping[TopicPartition, int],
-) -> set[TopicPartition]:
+    known_behind: Mapping[TopicPartition, int] | None = None,
+) -> dict[TopicPartition, int]:
     """The assigned partitions whose broker-side state went back behind this consumer's.
 
     ``read_up_to`` is the offset after the last record handed out, ``committed_by_us``
     the last offset this member committed; both are snapshots taken before asking, so a
-    commit landing meanwhile cannot look like a loss.
+    commit landing meanwhile cannot look like a loss. Each partition comes with the log
+    end the broker answered.
+
+    ``known_behind`` holds the log ends that stood behind when this consumer last started
+    again. Measured on the embedded broker after a restart, a partition's log end can
+    stay behind records that a consumer reads from it, read after read: that end has
+    not gone back any further, so it is no new loss (one that is would answer an end
+    below it, or lose the commits).
     """
+    known = known_behind or {}
     assigned = set(consumer.assignment())
     watched = assigned & (set(read_up_to) | set(committed_by_us))
     if not watched:
-        return set()
+        return {}
     ends = await consumer.end_offsets(sorted(watched))
-    lost = {tp for tp in watched if ends.get(tp, 0) < read_up_to.get(tp, 0)}
-    for tp in sorted(watched - lost):
+    lost = {
+        tp: ends.get(tp, 0)
+        for tp in watched
+        if ends.get(tp, 0) < read_up_to.get(tp, 0) and ends.get(tp, 0) < known.get(tp, 1 << 62)
+    }
+    for tp in sorted(watched - set(lost)):
         ours = committed_by_us.get(tp)
         if ours is None:
             continue
         theirs = await consumer.committed(tp)
         # Another member may have committed further after a rebalance, never less.
         if theirs is None or theirs < ours:
-            lost.add(tp)
+            lost[tp] = ends.get(tp, 0)
     return lost
