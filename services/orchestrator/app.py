@@ -36,6 +36,11 @@ from stepstream.store.factory import open_store
 log = logging.getLogger(__name__)
 
 
+# After a broker came back empty, when to re-send the pending commands a second time:
+# past the consumers' fetch gap patience (5 s), so they have passed over what was lost.
+RESEND_AGAIN_SECONDS = 10.0
+
+
 class MachineFiles(BaseModel):
     """A state machine to register at start: its name and its two files."""
 
@@ -145,7 +150,14 @@ async def watch_broker(
     broker re-sends the commands that were in it instead of waiting out task time-outs.
     Against a broker that kept its data nothing is re-sent; where a command is re-sent
     needlessly, workers answer it again from their idempotency record.
+
+    The pending commands are re-sent once more a while later: measured on the embedded
+    broker, records written in the first moments after it came back empty were
+    acknowledged and then never served (a consumer waited out its gap patience and
+    passed over them), and those tasks would otherwise wait out their time-outs.
     """
+    loop = asyncio.get_running_loop()
+    again_at: float | None = None
     while True:
         try:
             created = await ensure_topics(bootstrap, [*specs, marker])
@@ -160,6 +172,11 @@ async def watch_broker(
                 len(created) - 1,
                 count,
             )
+            again_at = loop.time() + RESEND_AGAIN_SECONDS
+        elif again_at is not None and loop.time() >= again_at:
+            again_at = None
+            count = await orchestrator.republish_pending()
+            log.info("re-sent %d pending commands again after the broker came back", count)
         await asyncio.sleep(every)
 
 
