@@ -134,7 +134,7 @@ async def main() -> None:
     print(f"idle CPU, the default / polling: {total / total_ref:.3f}")
     print(
         "first order after the quiet spell, ms: "
-        f"polling {1000 * reference_latency:.0f}, backing off {1000 * paced_latency:.0f}"
+        f"polling {1000 * reference_latency:.0f}, the default {1000 * paced_latency:.0f}"
     )
 
 
