@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stepstream.api.client import StepStreamClient
@@ -22,40 +23,43 @@ if TYPE_CHECKING:
     from stepstream.store.base import ExecutionReader
 
 
-def _where(folder: str | None) -> tuple[str, str, str]:
-    """(store URL, bootstrap servers, topic prefix) of the stack to talk to."""
+def _stack(folder: str | None) -> tuple[str, str, str, Path | None]:
+    """(store URL, bootstrap servers, topic prefix, doorbells) of the stack to talk to.
+
+    The doorbells' folder is an embedded stack's; a deployed one has none.
+    """
+    where = data_dir(folder)
     try:
-        stack = read_stack(data_dir(folder))
+        stack = read_stack(where)
     except StackNotRunning:
         store_url = os.environ.get("STEPSTREAM_STORE_URL")
         bootstrap = os.environ.get("STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS")
         if folder is None and store_url and bootstrap:
-            return store_url, bootstrap, os.environ.get("STEPSTREAM_TOPIC_PREFIX", DEFAULT_PREFIX)
+            prefix = os.environ.get("STEPSTREAM_TOPIC_PREFIX", DEFAULT_PREFIX)
+            return store_url, bootstrap, prefix, None
         raise
-    return stack.store_url, stack.bootstrap_servers, stack.topic_prefix
+    return stack.store_url, stack.bootstrap_servers, stack.topic_prefix, where / FOLDER
 
 
 def stack_address(folder: str | None) -> tuple[str, str, str]:
     """(store URL, bootstrap servers, topic prefix) of the stack on ``folder``."""
-    return _where(folder)
+    store_url, bootstrap, prefix, _doorbells = _stack(folder)
+    return store_url, bootstrap, prefix
 
 
 def publisher_settings(
-    kafka: KafkaSettings | None, bootstrap: str, folder: str | None = None
+    kafka: KafkaSettings | None, bootstrap: str, doorbells: Path | None = None
 ) -> KafkaSettings:
     """``kafka`` (TLS, SASL, timeouts; else read from the environment) at ``bootstrap``.
 
-    Publishing to the embedded stack on ``folder``, it rings the stack's doorbells too,
-    so that its processes read what it sent at once (``messaging.doorbell``).
+    With an embedded stack's ``doorbells`` (and none set already), it rings them too, so
+    that the stack's processes read what it sent at once (``messaging.doorbell``).
     """
-    settings = (kafka or KafkaSettings()).model_copy(update={"bootstrap_servers": bootstrap})
-    if settings.doorbell_dir is None:
-        try:
-            read_stack(data_dir(folder))
-        except StackNotRunning:
-            return settings
-        settings = settings.model_copy(update={"doorbell_dir": data_dir(folder) / FOLDER})
-    return settings
+    update: dict[str, object] = {"bootstrap_servers": bootstrap}
+    settings = kafka or KafkaSettings()
+    if settings.doorbell_dir is None and doorbells is not None:
+        update["doorbell_dir"] = doorbells
+    return settings.model_copy(update=update)
 
 
 @asynccontextmanager
@@ -65,9 +69,9 @@ async def connect(
     """The stack's API client; a process passes the ``kafka`` settings it loaded."""
     from stepstream.store.factory import open_reader
 
-    store_url, bootstrap, prefix = _where(folder)
+    store_url, bootstrap, prefix, doorbells = _stack(folder)
     async with open_reader(store_url) as store:
-        publisher = KafkaPublisher(settings=publisher_settings(kafka, bootstrap, folder))
+        publisher = KafkaPublisher(settings=publisher_settings(kafka, bootstrap, doorbells))
         try:
             await publisher.start()
             yield StepStreamClient(
@@ -82,6 +86,6 @@ async def execution_store(folder: str | None) -> AsyncIterator[ExecutionReader]:
     """The running stack's execution store alone, read-only, for readers that send nothing."""
     from stepstream.store.factory import open_reader
 
-    store_url, _bootstrap, _prefix = _where(folder)
+    store_url, _bootstrap, _prefix = stack_address(folder)
     async with open_reader(store_url) as store:
         yield store

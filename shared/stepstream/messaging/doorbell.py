@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import logging
 import os
 import socket
 import sys
@@ -28,8 +27,6 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 # The doorbells' folder in an embedded stack's data folder.
 FOLDER = "doorbells"

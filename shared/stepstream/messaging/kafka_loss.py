@@ -44,9 +44,9 @@ async def lost_partitions(
         return {}
     ends = await consumer.end_offsets(sorted(watched))
     lost = {
-        tp: ends.get(tp, 0)
+        tp: end
         for tp in watched
-        if ends.get(tp, 0) < read_up_to.get(tp, 0) and ends.get(tp, 0) < known.get(tp, 1 << 62)
+        if (end := ends.get(tp, 0)) < read_up_to.get(tp, 0) and (tp not in known or end < known[tp])
     }
     for tp in sorted(watched - set(lost)):
         ours = committed_by_us.get(tp)
