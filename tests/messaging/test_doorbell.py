@@ -12,6 +12,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from aiokafka import TopicPartition  # type: ignore[import-untyped]
 
 from stepstream.broker import EmbeddedBroker, TopicSpec, ensure_topics
 from stepstream.messaging import doorbell
@@ -129,3 +130,88 @@ def test_an_empty_setting_turns_the_doorbell_off(monkeypatch: pytest.MonkeyPatch
     assert KafkaSettings().doorbell_dir is None
     monkeypatch.setenv("STEPSTREAM_KAFKA_DOORBELL_DIR", "/run/stack/doorbells")
     assert KafkaSettings().doorbell_dir == Path("/run/stack/doorbells")
+
+
+class FakePartitionState:
+    def __init__(self, position: int, highwater: int | None) -> None:
+        self.has_valid_position = True
+        self.position = position
+        self.highwater = highwater
+
+
+class FakeAssignment:
+    def __init__(self, states: dict[TopicPartition, FakePartitionState]) -> None:
+        self.states = states
+
+    def state_value(self, tp: TopicPartition) -> FakePartitionState | None:
+        return self.states.get(tp)
+
+
+class FakeFetchRequest:
+    def __init__(self, positions: dict[TopicPartition, int]) -> None:
+        self.topics = [
+            (tp.topic, [(tp.partition, offset, 1 << 20)]) for tp, offset in positions.items()
+        ]
+
+
+class FakeFetcher:
+    """aiokafka's fetcher as the doorbell sees it: one fetch answers with log ends only."""
+
+    def __init__(self, log_ends: dict[TopicPartition, int]) -> None:
+        self.log_ends = log_ends
+        self._records: dict[TopicPartition, object] = {}
+        self.fetches = 0
+
+    async def _proc_fetch_request(
+        self, assignment: FakeAssignment, node_id: int, request: FakeFetchRequest
+    ) -> bool:
+        self.fetches += 1
+        for tp, end in self.log_ends.items():
+            state = assignment.state_value(tp)
+            assert state is not None
+            state.highwater = end
+        return False  # no records in the answer
+
+
+class FakeConsumer:
+    def __init__(self, fetcher: FakeFetcher) -> None:
+        self._fetcher = fetcher
+
+
+A, B = TopicPartition("orders", 0), TopicPartition("orders", 1)
+
+
+async def fetch_once(log_ends: dict[TopicPartition, int], *, buffered: bool = False) -> bool:
+    """Whether a fetch that brought no records returned without waiting for a ring."""
+    fetcher = FakeFetcher(log_ends)
+    if buffered:
+        fetcher._records[B] = object()
+    bell = Doorbell(Path("/nonexistent"), ["orders"])
+    assert doorbell.wait_for_bell_between_fetches(FakeConsumer(fetcher), bell, NEVER_MS / 1000)
+    positions = {A: 7, B: 3}
+    assignment = FakeAssignment({tp: FakePartitionState(at, None) for tp, at in positions.items()})
+    fetching = asyncio.ensure_future(
+        fetcher._proc_fetch_request(assignment, 0, FakeFetchRequest(positions))
+    )
+    done, _ = await asyncio.wait({fetching}, timeout=0.3)
+    fetching.cancel()  # the wait ends quietly, as aiokafka's own fetch does
+    await asyncio.wait({fetching})
+    assert fetcher.fetches == 1
+    return bool(done)
+
+
+async def test_an_answer_that_passed_over_a_partition_with_records_is_fetched_again_at_once() -> (
+    None
+):
+    # The broker reported B's log end beyond B's position, yet brought none of its
+    # records: it ran out of time before it got to B.
+    assert await fetch_once({A: 7, B: 5})
+
+
+async def test_an_answer_with_every_partition_at_its_end_waits_for_the_bell() -> None:
+    assert not await fetch_once({A: 7, B: 3})
+
+
+async def test_records_already_buffered_are_not_taken_for_records_passed_over() -> None:
+    # aiokafka does not ask for B while B's records wait to be handed out.
+    assert not await fetch_once({A: 7, B: 5}, buffered=True)

@@ -27,6 +27,9 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+from aiokafka import TopicPartition  # type: ignore[import-untyped]
 
 # The doorbells' folder in an embedded stack's data folder.
 FOLDER = "doorbells"
@@ -156,12 +159,16 @@ def wait_for_bell_between_fetches(consumer: object, bell: Doorbell, safety_secon
     if fetch is None:
         return False
 
-    async def fetch_then_wait(*args: object, **kwargs: object) -> object:
+    async def fetch_then_wait(assignment: Any, node_id: object, request: Any) -> object:
         # A ring from now on may be for a record this fetch does not see: it must count.
         bell.rung.clear()
-        has_new_data = await fetch(*args, **kwargs)
+        has_new_data = await fetch(assignment, node_id, request)
         task = asyncio.current_task()
         if has_new_data or (task is not None and task.cancelling()):
+            return has_new_data
+        if left_behind(fetcher, assignment, request):
+            # The broker answered before it read every partition asked for (it serves
+            # them one by one until its wait is up), and said more is there: ask again.
             return has_new_data
         # aiokafka's own fetch ends quietly when cancelled; so does this wait.
         with contextlib.suppress(asyncio.CancelledError):
@@ -170,3 +177,25 @@ def wait_for_bell_between_fetches(consumer: object, bell: Doorbell, safety_secon
 
     setattr(fetcher, "_proc_fetch_request", fetch_then_wait)  # noqa: B010
     return True
+
+
+def left_behind(fetcher: Any, assignment: Any, request: Any) -> bool:
+    """Whether a partition of ``request`` has records the answer did not bring.
+
+    The embedded broker answers a fetch with the partitions it got to before its wait ran
+    out, and reports every partition's log end; a partition whose end lies beyond the
+    consumer's position with nothing buffered was passed over, not empty. Its records
+    are acknowledged and rung for already: waiting for another ring could wait out the
+    whole safety interval, again and again (measured: replies 6.7 s late once the logs
+    held 3,000 records a partition).
+    """
+    buffered = getattr(fetcher, "_records", {})
+    for topic, partitions in request.topics:
+        for partition, *_ in partitions:
+            tp = TopicPartition(topic, partition)
+            state = assignment.state_value(tp)
+            if state is None or not state.has_valid_position or tp in buffered:
+                continue
+            if state.highwater is not None and state.highwater > state.position:
+                return True
+    return False
