@@ -160,6 +160,7 @@ class FakeFetcher:
     def __init__(self, log_ends: dict[TopicPartition, int]) -> None:
         self.log_ends = log_ends
         self._records: dict[TopicPartition, object] = {}
+        self._fetch_max_wait_ms = 5  # the consumer's own fetch wait
         self.fetches = 0
 
     async def _proc_fetch_request(
@@ -181,13 +182,17 @@ class FakeConsumer:
 A, B = TopicPartition("orders", 0), TopicPartition("orders", 1)
 
 
-async def fetch_once(log_ends: dict[TopicPartition, int], *, buffered: bool = False) -> bool:
-    """Whether a fetch that brought no records returned without waiting for a ring."""
+def rung_fetcher(log_ends: dict[TopicPartition, int], *, buffered: bool = False) -> FakeFetcher:
     fetcher = FakeFetcher(log_ends)
     if buffered:
         fetcher._records[B] = object()
     bell = Doorbell(Path("/nonexistent"), ["orders"])
     assert doorbell.wait_for_bell_between_fetches(FakeConsumer(fetcher), bell, NEVER_MS / 1000)
+    return fetcher
+
+
+async def returns_without_a_ring(fetcher: FakeFetcher) -> bool:
+    """Whether a fetch that brought no records returned without waiting for a ring."""
     positions = {A: 7, B: 3}
     assignment = FakeAssignment({tp: FakePartitionState(at, None) for tp, at in positions.items()})
     fetching = asyncio.ensure_future(
@@ -196,7 +201,6 @@ async def fetch_once(log_ends: dict[TopicPartition, int], *, buffered: bool = Fa
     done, _ = await asyncio.wait({fetching}, timeout=0.3)
     fetching.cancel()  # the wait ends quietly, as aiokafka's own fetch does
     await asyncio.wait({fetching})
-    assert fetcher.fetches == 1
     return bool(done)
 
 
@@ -205,13 +209,28 @@ async def test_an_answer_that_passed_over_a_partition_with_records_is_fetched_ag
 ):
     # The broker reported B's log end beyond B's position, yet brought none of its
     # records: it ran out of time before it got to B.
-    assert await fetch_once({A: 7, B: 5})
+    assert await returns_without_a_ring(rung_fetcher({A: 7, B: 5}))
 
 
 async def test_an_answer_with_every_partition_at_its_end_waits_for_the_bell() -> None:
-    assert not await fetch_once({A: 7, B: 3})
+    assert not await returns_without_a_ring(rung_fetcher({A: 7, B: 3}))
 
 
 async def test_records_already_buffered_are_not_taken_for_records_passed_over() -> None:
     # aiokafka does not ask for B while B's records wait to be handed out.
-    assert not await fetch_once({A: 7, B: 5}, buffered=True)
+    assert not await returns_without_a_ring(rung_fetcher({A: 7, B: 5}, buffered=True))
+
+
+async def test_the_broker_gets_longer_for_the_fetch_after_one_that_passed_over_a_partition() -> (
+    None
+):
+    fetcher = rung_fetcher({A: 7, B: 5})
+    assert await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == 20
+    assert await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == doorbell.REACH_WAIT_MS
+    assert await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == doorbell.REACH_WAIT_MS
+    fetcher.log_ends = {A: 7, B: 3}  # it came back with everything there was
+    assert not await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == 5

@@ -147,28 +147,47 @@ class Ringer:
         self._socket.close()
 
 
+# The broker reads a fetch's partitions one by one until the fetch's wait runs out; an
+# answer that passed over some (see ``left_behind``) is followed at once by one with a
+# longer wait, four times longer each time up to this, so that it reaches them however
+# long the logs have grown.
+REACH_WAIT_MS = 64
+
+
 def wait_for_bell_between_fetches(consumer: object, bell: Doorbell, safety_seconds: float) -> bool:
     """Make an aiokafka consumer wait for ``bell`` after each fetch that read nothing.
 
     False if this aiokafka has no fetcher to wrap. aiokafka offers no hook between its
     fetches; it calls its fetcher's ``_proc_fetch_request`` for each one and sends the
-    next only after it returned, so the wait goes around that call.
+    next only after it returned, so the wait goes around that call. The fetch's wait at
+    the broker is the fetcher's ``_fetch_max_wait_ms``, read as each request is built:
+    the consumer's own wait, stretched after an answer that passed over partitions.
+
+    The consumer's wait is best kept short, but not the shortest: the broker answers a
+    fetch as soon as it read what is there, yet holds an empty one for the whole wait.
+    Measured with the pipeline benchmark over logs of 3,000 records a partition, one
+    order at a time: 59 to 65 ms an order with 5 ms, 82 with 1 ms stretched as here
+    (at 1 ms the broker reaches about 3 of 8 partitions of such logs).
     """
     fetcher = getattr(consumer, "_fetcher", None)
     fetch = getattr(fetcher, "_proc_fetch_request", None)
     if fetch is None:
         return False
+    wait_ms: int = fetcher._fetch_max_wait_ms  # type: ignore[union-attr]
 
     async def fetch_then_wait(assignment: Any, node_id: object, request: Any) -> object:
         # A ring from now on may be for a record this fetch does not see: it must count.
         bell.rung.clear()
         has_new_data = await fetch(assignment, node_id, request)
+        if left_behind(fetcher, assignment, request):
+            # The broker ran out of time before it read every partition, and said more
+            # is there: ask again at once, giving it longer.
+            stretched = max(wait_ms, min(fetcher._fetch_max_wait_ms * 4, REACH_WAIT_MS))  # type: ignore[union-attr]
+            fetcher._fetch_max_wait_ms = stretched  # type: ignore[union-attr]
+            return has_new_data
+        fetcher._fetch_max_wait_ms = wait_ms  # type: ignore[union-attr]
         task = asyncio.current_task()
         if has_new_data or (task is not None and task.cancelling()):
-            return has_new_data
-        if left_behind(fetcher, assignment, request):
-            # The broker answered before it read every partition asked for (it serves
-            # them one by one until its wait is up), and said more is there: ask again.
             return has_new_data
         # aiokafka's own fetch ends quietly when cancelled; so does this wait.
         with contextlib.suppress(asyncio.CancelledError):

@@ -342,12 +342,7 @@ class KafkaSubscriber:
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            # Rung or not, the broker gets this long to answer. It reads the partitions
-            # asked for one by one, each in time that grows with its log, and answers
-            # with those it reached when the wait ran out (0 answers empty): rung at
-            # 1 ms, a fetch over logs of 3,000 records a partition brought 1.6 of 8
-            # partitions, and a pipeline of 3,000 orders ran at 104 orders/s against
-            # 152 at 5 ms. An answer with data comes back without waiting the rest.
+            # With a doorbell, the doorbell sets the wait of each fetch (see there).
             fetch_max_wait_ms=s.fetch_max_wait_ms,
             # Range gives each member the same partition numbers of every topic, so the
             # requests and the replies of one execution reach the same orchestrator.
