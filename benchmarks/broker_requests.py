@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
 import sys
 import time
 import uuid
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT / "shared"))
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]  # noqa: E402
 from aiokafka.conn import AIOKafkaConnection  # type: ignore[import-untyped]  # noqa: E402
+from pipeline import cpu_seconds  # noqa: E402  (beside this script)
 
 from stepstream.broker import EmbeddedBroker  # noqa: E402
 from stepstream.broker.admin import TopicSpec, ensure_topics  # noqa: E402
@@ -49,13 +49,6 @@ def count_requests() -> None:
         return send(self, request, expect_response)
 
     AIOKafkaConnection.send = counted
-
-
-def cpu_seconds(pid: int | None) -> float:
-    if pid is None:
-        return time.process_time()
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(

@@ -41,6 +41,7 @@ from saga import STEPS, saga_definition  # noqa: E402  (beside this script)
 from stepstream.broker import EmbeddedBroker  # noqa: E402
 from stepstream.broker.admin import TopicSpec, ensure_topics  # noqa: E402
 from stepstream.heap import tune_for_service  # noqa: E402
+from stepstream.messaging import doorbell  # noqa: E402
 from stepstream.messaging.envelope import Envelope  # noqa: E402
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber  # noqa: E402
 from stepstream.messaging.requests import StartExecution  # noqa: E402
@@ -169,7 +170,7 @@ async def run_stepstream(
     kafka = KafkaSettings(
         bootstrap_servers=bootstrap,
         fetch_max_wait_ms=fetch_wait_ms,
-        doorbell_dir=folder / "doorbells" if DOORBELL else None,
+        doorbell_dir=folder / doorbell.FOLDER if DOORBELL else None,
     )
     store_url = f"sqlite:///{folder / 'bench.db'}"
     store = await open_store(store_url)

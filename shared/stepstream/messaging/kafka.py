@@ -357,7 +357,7 @@ class KafkaSubscriber:
         if self._bell is not None and not wait_for_bell_between_fetches(
             consumer, self._bell, s.fetch_idle_max_wait_ms / 1000
         ):
-            # Without the wait, an aiokafka fetching with a 1 ms wait would spin.
+            # Without the wait between fetches it would ask the broker back to back.
             await consumer.stop()
             raise RuntimeError("this aiokafka offers no way to wait between fetches")
         return consumer
