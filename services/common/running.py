@@ -113,8 +113,12 @@ async def consume_until(
     dead_letter_topic: str,
     max_bytes: int,
     stop: asyncio.Event,
+    concurrency: int = 1,
 ) -> None:
-    """Consume ``sources`` in ``group_id`` until ``stop`` is set or the handler fails."""
+    """Consume ``sources`` in ``group_id`` until ``stop`` is set or the handler fails.
+
+    ``concurrency`` records of different keys are handled at once (see ``consume``).
+    """
     publisher = bus.publisher()
     subscriber = bus.subscriber(sources, group_id=group_id)
     await publisher.start()
@@ -128,6 +132,7 @@ async def consume_until(
                 dead_letter_topic=dead_letter_topic,
                 max_bytes=max_bytes,
                 consumer_group=group_id,
+                concurrency=concurrency,
             )
         )
         stopping = asyncio.create_task(stop.wait())

@@ -23,6 +23,8 @@ from stepstream.store.factory import open_reader
 log = logging.getLogger(__name__)
 
 NAME = "order-view"
+# Records handled at once; the projector commits those waiting together.
+APPLIED_TOGETHER = 64
 
 
 async def serve(
@@ -57,6 +59,9 @@ async def serve(
                 dead_letter_topic=topics.dead_letter(),
                 max_bytes=settings.max_message_bytes,
                 stop=stop,
+                # Messages of one execution in order, different executions side by side:
+                # what arrives together is applied in one transaction (see projector).
+                concurrency=APPLIED_TOGETHER,
             )
     finally:
         await database.close()

@@ -1,8 +1,10 @@
 """Applying history batches and receipt events to the orders view's tables.
 
-Each message is applied in one transaction of the view's database, and its offset is
-committed only afterwards (by ``consume``), so a crash in between redelivers it and the
-event ids make the second application a no-op.
+Each message is applied in a transaction of the view's database, shared with the other
+messages being applied at the same moment (``GroupedTransactions``: a commit per message
+cost more than the message), and its offset is committed only afterwards (by
+``consume``), so a crash in between redelivers it and the event ids make the second
+application a no-op.
 
 A batch whose first new event does not follow the last applied one means events were
 missed (a wiped embedded broker, a view started after the topic's start was deleted).
@@ -34,7 +36,8 @@ from stepstream.messaging.bus import Record
 from stepstream.messaging.contracts import HISTORY_KIND, HistoryBatch
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import Envelope
-from stepstream.sql.database import Database
+from stepstream.sql.database import Database, Transaction
+from stepstream.sql.grouped import GroupedTransactions
 from stepstream.store.base import ExecutionReader
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class OrderProjector:
         self.state_machines = state_machines
         self.history = history
         self.review_state = review_state
+        self.writes = GroupedTransactions(database)
 
     async def handle(self, envelope: Envelope, record: Record) -> None:
         """A ``consume`` handler: unreadable messages raise ``PoisonMessage``."""
@@ -102,7 +106,8 @@ class OrderProjector:
         if state_machine not in self.state_machines:
             return None
         batch = read_events(published.events)
-        async with self.database.transaction() as tx:
+
+        async def apply(tx: Transaction) -> OrderRow | None:
             row = await repository.load_row(tx, execution_arn)
             fresh = unapplied(row, batch)
             if not fresh:
@@ -115,6 +120,8 @@ class OrderProjector:
             if updated is not None:
                 await repository.save_row(tx, updated)
             return updated
+
+        return await self.writes.run(apply)
 
     async def _fill_gap(
         self, execution_arn: str, row: OrderRow | None, fresh: list[HistoryEvent]
@@ -137,5 +144,4 @@ class OrderProjector:
     async def apply_receipt(self, payload: dict[str, Any]) -> bool:
         """Keep a receipt; True when it was new."""
         receipt = read_receipt(payload)
-        async with self.database.transaction() as tx:
-            return await repository.save_receipt(tx, receipt)
+        return await self.writes.run(lambda tx: repository.save_receipt(tx, receipt))

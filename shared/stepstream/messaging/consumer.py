@@ -260,8 +260,13 @@ async def consume(
     dead_letter_topic: str,
     max_bytes: int = DEFAULT_MAX_BYTES,
     consumer_group: str | None = None,
+    concurrency: int = 1,
 ) -> None:
-    """Handle every record of ``subscriber`` in turn until it stops (see ``Consumer``)."""
+    """Handle every record of ``subscriber`` until it stops (see ``Consumer``).
+
+    One at a time by default; with ``concurrency`` above one, records of different keys
+    are handled side by side and those of one key still in turn.
+    """
     await Consumer(
         subscriber,
         handler,
@@ -269,6 +274,8 @@ async def consume(
         dead_letter_topic=dead_letter_topic,
         consumer_group=consumer_group,
         max_bytes=max_bytes,
+        concurrency=concurrency,
+        ordered_by_key=concurrency > 1,
         name=f"consumer {consumer_group}" if consumer_group else "consumer",
     ).run()
 
