@@ -38,7 +38,7 @@ async def serve(
             settings.kafka.bootstrap_servers,
             [TopicSpec(name) for name in (*sources, topics.dead_letter())],
         )
-        bus = KafkaBus(settings=settings.kafka)
+        bus = KafkaBus(settings=settings.kafka_settings())
     database = await open_database(settings.database_url(), default_schema=DEFAULT_SCHEMA, ddl=DDL)
     try:
         async with AsyncExitStack() as stack:

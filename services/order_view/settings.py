@@ -33,6 +33,16 @@ class OrderViewSettings(BaseSettings):
     order_view_state_machines: str = "Fulfilment"
     store_url: str | None = None
     max_message_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
+    # How far behind the orders the view may run under load, so that it reads the history
+    # in fewer, larger fetches (``KafkaSettings.fetch_linger_ms``; the view's own unless
+    # STEPSTREAM_KAFKA_FETCH_LINGER_MS is set).
+    order_view_fetch_linger_ms: int = Field(default=50, ge=0)
+
+    def kafka_settings(self) -> KafkaSettings:
+        """The broker settings, with the view's fetch linger unless one was set."""
+        if "fetch_linger_ms" in self.kafka.model_fields_set:
+            return self.kafka
+        return self.kafka.model_copy(update={"fetch_linger_ms": self.order_view_fetch_linger_ms})
 
     def database_url(self) -> str:
         if self.order_view_database_url:

@@ -9,6 +9,7 @@ bell rang.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,7 @@ class FakeFetcher:
         self._records: dict[TopicPartition, object] = {}
         self._fetch_max_wait_ms = 5  # the consumer's own fetch wait
         self.fetches = 0
+        self.brings_records = False
 
     async def _proc_fetch_request(
         self, assignment: FakeAssignment, node_id: int, request: FakeFetchRequest
@@ -171,7 +173,7 @@ class FakeFetcher:
             state = assignment.state_value(tp)
             assert state is not None
             state.highwater = end
-        return False  # no records in the answer
+        return self.brings_records
 
 
 class FakeConsumer:
@@ -182,12 +184,16 @@ class FakeConsumer:
 A, B = TopicPartition("orders", 0), TopicPartition("orders", 1)
 
 
-def rung_fetcher(log_ends: dict[TopicPartition, int], *, buffered: bool = False) -> FakeFetcher:
+def rung_fetcher(
+    log_ends: dict[TopicPartition, int], *, buffered: bool = False, linger_seconds: float = 0.0
+) -> FakeFetcher:
     fetcher = FakeFetcher(log_ends)
     if buffered:
         fetcher._records[B] = object()
     bell = Doorbell(Path("/nonexistent"), ["orders"])
-    assert doorbell.wait_for_bell_between_fetches(FakeConsumer(fetcher), bell, NEVER_MS / 1000)
+    assert doorbell.wait_for_bell_between_fetches(
+        FakeConsumer(fetcher), bell, NEVER_MS / 1000, linger_seconds=linger_seconds
+    )
     return fetcher
 
 
@@ -234,3 +240,22 @@ async def test_the_broker_gets_longer_for_the_fetch_after_one_that_passed_over_a
     fetcher.log_ends = {A: 7, B: 3}  # it came back with everything there was
     assert not await returns_without_a_ring(fetcher)
     assert fetcher._fetch_max_wait_ms == 5
+
+
+async def test_a_fetch_that_brought_records_is_followed_at_once_by_the_next() -> None:
+    fetcher = rung_fetcher({A: 7, B: 3})
+    fetcher.brings_records = True
+
+    assert await returns_without_a_ring(fetcher)
+
+
+async def test_with_a_linger_a_fetch_that_brought_records_pauses_before_the_next() -> None:
+    fetcher = rung_fetcher({A: 7, B: 3}, linger_seconds=0.15)
+    fetcher.brings_records = True
+    positions = {A: 7, B: 3}
+    assignment = FakeAssignment({tp: FakePartitionState(at, None) for tp, at in positions.items()})
+
+    began = time.monotonic()
+    assert await fetcher._proc_fetch_request(assignment, 0, FakeFetchRequest(positions))
+
+    assert time.monotonic() - began >= 0.15

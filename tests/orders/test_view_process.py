@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from services.order_view.app import serve
 from services.order_view.queries import list_orders, open_view
 from services.order_view.settings import OrderViewSettings
@@ -58,3 +60,14 @@ async def test_history_and_receipts_become_orders_and_poison_is_set_aside(
         await process
         await database.close()
         await publisher.stop()
+
+
+def test_the_view_reads_its_topics_with_a_linger_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STEPSTREAM_KAFKA_FETCH_LINGER_MS", raising=False)
+    assert OrderViewSettings().kafka_settings().fetch_linger_ms == 50
+    assert OrderViewSettings(order_view_fetch_linger_ms=0).kafka_settings().fetch_linger_ms == 0
+
+    monkeypatch.setenv("STEPSTREAM_KAFKA_FETCH_LINGER_MS", "7")
+    assert OrderViewSettings().kafka_settings().fetch_linger_ms == 7

@@ -154,8 +154,15 @@ class Ringer:
 REACH_WAIT_MS = 64
 
 
-def wait_for_bell_between_fetches(consumer: object, bell: Doorbell, safety_seconds: float) -> bool:
+def wait_for_bell_between_fetches(
+    consumer: object, bell: Doorbell, safety_seconds: float, *, linger_seconds: float = 0.0
+) -> bool:
     """Make an aiokafka consumer wait for ``bell`` after each fetch that read nothing.
+
+    With ``linger_seconds``, a fetch that brought records is followed by that pause
+    before the next one, so that what arrives meanwhile comes in one read: for consumers
+    off an order's path (the orders view), whose every fetch of a long log costs the
+    broker more than the records it brings.
 
     False if this aiokafka has no fetcher to wrap. aiokafka offers no hook between its
     fetches; it calls its fetcher's ``_proc_fetch_request`` for each one and sends the
@@ -187,7 +194,12 @@ def wait_for_bell_between_fetches(consumer: object, bell: Doorbell, safety_secon
             return has_new_data
         fetcher._fetch_max_wait_ms = wait_ms  # type: ignore[union-attr]
         task = asyncio.current_task()
-        if has_new_data or (task is not None and task.cancelling()):
+        if task is not None and task.cancelling():
+            return has_new_data
+        if has_new_data:
+            if linger_seconds > 0:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(linger_seconds)
             return has_new_data
         # aiokafka's own fetch ends quietly when cancelled; so does this wait.
         with contextlib.suppress(asyncio.CancelledError):

@@ -92,6 +92,10 @@ class KafkaSettings(KafkaConnection):
     # holding fetches at the broker, waiting at most fetch_idle_max_wait_ms between
     # fetches that read nothing. `stepstream up` sets it; None (the default) turns it off.
     doorbell_dir: Path | None = None
+    # With the doorbell: after a fetch that brought records, wait this long before the
+    # next, so that records arriving meanwhile come in one read. 0 (the default) for
+    # every consumer on an order's path; a view that may lag a little sets more.
+    fetch_linger_ms: int = Field(default=0, ge=0)
 
     @field_validator("doorbell_dir", mode="before")
     @classmethod
@@ -355,7 +359,10 @@ class KafkaSubscriber:
         consumer.subscribe(self._topics, listener=_Rebalance(self, consumer))
         await _start_or_close(consumer)
         if self._bell is not None and not wait_for_bell_between_fetches(
-            consumer, self._bell, s.fetch_idle_max_wait_ms / 1000
+            consumer,
+            self._bell,
+            s.fetch_idle_max_wait_ms / 1000,
+            linger_seconds=s.fetch_linger_ms / 1000,
         ):
             # Without the wait between fetches it would ask the broker back to back.
             await consumer.stop()
