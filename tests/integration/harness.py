@@ -43,10 +43,22 @@ class System:
         return str(started["executionArn"])
 
     async def finished(self, arn: str, timeout: float = 30.0) -> dict[str, Any]:
-        """The execution's description once it is no longer RUNNING."""
-        return await eventually(
-            lambda: self._described(arn, lambda d: d["status"] != "RUNNING"), timeout
-        )
+        """The execution's description once it is no longer RUNNING.
+
+        One still running after ``timeout`` fails naming its last events, so that a
+        stuck execution shows where it waits.
+        """
+        try:
+            return await eventually(
+                lambda: self._described(arn, lambda d: d["status"] != "RUNNING"), timeout
+            )
+        except AssertionError:
+            last: object = "(history unreadable)"
+            with contextlib.suppress(Exception):
+                last = [(e["id"], e["type"]) for e in (await self.history(arn))[-4:]]
+            raise AssertionError(
+                f"{arn} still running after {timeout} s; last events {last}"
+            ) from None
 
     async def _described(
         self, arn: str, done: Callable[[dict[str, Any]], bool]

@@ -504,14 +504,10 @@ class KafkaSubscriber:
         while True:
             await asyncio.sleep(every)
             consumer = self._consumer
+            read_up_to, committed = dict(self._read_up_to), dict(self._committed)
             try:
                 lost = await asyncio.wait_for(
-                    lost_partitions(
-                        consumer,
-                        dict(self._read_up_to),
-                        dict(self._committed),
-                        self._ends_behind,
-                    ),
+                    lost_partitions(consumer, read_up_to, committed, self._ends_behind),
                     max(every, 5.0),
                 )
             except (KafkaError, TimeoutError, OSError, IllegalStateError) as exc:
@@ -520,6 +516,12 @@ class KafkaSubscriber:
             if not lost or consumer is not self._consumer:
                 suspected = None
                 continue
+            log.info(
+                "group %s: the broker answered behind this consumer (%s): %s",
+                self._group_id,
+                "again" if suspected is consumer else "once",
+                _behind(lost, read_up_to, committed),
+            )
             if suspected is not consumer:
                 # Seen once: a broker under load can answer a log end or a committed
                 # offset from behind for a moment; a real loss is still there next time.
@@ -660,6 +662,19 @@ def _set_fetch_wait(consumer: Any, wait_ms: int) -> None:
     fetcher = _fetcher_of(consumer)
     if fetcher is not None:
         fetcher._fetch_max_wait_ms = wait_ms
+
+
+def _behind(
+    lost: Mapping[TopicPartition, int],
+    read_up_to: Mapping[TopicPartition, int],
+    committed: Mapping[TopicPartition, int],
+) -> str:
+    """Each lost partition: the log end answered, what was read, what was committed."""
+    return ", ".join(
+        f"{tp.topic}[{tp.partition}] end {end}, read to {read_up_to.get(tp)}, "
+        f"committed {committed.get(tp)}"
+        for tp, end in sorted(lost.items())
+    )
 
 
 def _refusal(exc: KafkaError) -> str:

@@ -42,11 +42,12 @@ async def lost_partitions(
     watched = assigned & (set(read_up_to) | set(committed_by_us))
     if not watched:
         return {}
-    ends = await consumer.end_offsets(sorted(watched))
+    listed = await consumer.end_offsets(sorted(watched))
+    ends = {tp: _log_end(consumer, tp, listed.get(tp, 0)) for tp in watched}
     lost = {
         tp: end
         for tp in watched
-        if (end := ends.get(tp, 0)) < read_up_to.get(tp, 0) and (tp not in known or end < known[tp])
+        if (end := ends[tp]) < read_up_to.get(tp, 0) and (tp not in known or end < known[tp])
     }
     for tp in sorted(watched - set(lost)):
         ours = committed_by_us.get(tp)
@@ -57,3 +58,18 @@ async def lost_partitions(
         if theirs is None or theirs < ours:
             lost[tp] = ends.get(tp, 0)
     return lost
+
+
+def _log_end(consumer: Any, tp: TopicPartition, listed: int) -> int:
+    """The partition's log end: ListOffsets' answer, or the fetches' if that is further.
+
+    The embedded broker answers ListOffsets with the base offset of the partition's last
+    record batch plus one, so after a batch of several records it answers below records
+    that were read (measured: 3 after a batch holding offsets 2 to 6, until a batch of
+    one record follows), while its fetches report the true end. Read as a loss, that
+    answer restarted consumers again and again after a broker came back, each restart
+    a rejoin and a re-read. A broker that really lost the log reports the new, shorter
+    end in the consumer's next fetch.
+    """
+    fetched = consumer.highwater(tp)
+    return listed if fetched is None else max(listed, fetched)
