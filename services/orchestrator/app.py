@@ -36,9 +36,12 @@ from stepstream.store.factory import open_store
 log = logging.getLogger(__name__)
 
 
-# After a broker came back empty, when to re-send the pending commands a second time:
-# past the consumers' fetch gap patience (5 s), so they have passed over what was lost.
-RESEND_AGAIN_SECONDS = 10.0
+# After a broker came back empty, when to re-send the pending commands again (seconds
+# after it was found empty): the first past the consumers' fetch gap patience (5 s), so
+# they have passed over what was lost; the later ones for what the broker lost again in
+# the minute after (measured: a consumer that restarted on a log end answered from
+# behind, 10 s after the loss, and a reply that never reached the orchestrator).
+RESEND_AFTER_LOSS_SECONDS = (10.0, 30.0, 60.0)
 
 
 class MachineFiles(BaseModel):
@@ -151,13 +154,13 @@ async def watch_broker(
     Against a broker that kept its data nothing is re-sent; where a command is re-sent
     needlessly, workers answer it again from their idempotency record.
 
-    The pending commands are re-sent once more a while later: measured on the embedded
-    broker, records written in the first moments after it came back empty were
-    acknowledged and then never served (a consumer waited out its gap patience and
+    The pending commands are re-sent a few times more in the minute after: measured on
+    the embedded broker, records written in the first moments after it came back empty
+    were acknowledged and then never served (a consumer waited out its gap patience and
     passed over them), and those tasks would otherwise wait out their time-outs.
     """
     loop = asyncio.get_running_loop()
-    again_at: float | None = None
+    resend_at: list[float] = []
     while True:
         try:
             created = await ensure_topics(bootstrap, [*specs, marker])
@@ -172,9 +175,9 @@ async def watch_broker(
                 len(created) - 1,
                 count,
             )
-            again_at = loop.time() + RESEND_AGAIN_SECONDS
-        elif again_at is not None and loop.time() >= again_at:
-            again_at = None
+            resend_at = [loop.time() + after for after in RESEND_AFTER_LOSS_SECONDS]
+        elif resend_at and loop.time() >= resend_at[0]:
+            del resend_at[0]
             count = await orchestrator.republish_pending()
             log.info("re-sent %d pending commands again after the broker came back", count)
         await asyncio.sleep(every)

@@ -58,9 +58,11 @@ async def test_a_listed_end_behind_the_fetched_one_is_no_loss() -> None:
     assert await lost_partitions(consumer, {TP: 12}, {}) == {}
 
 
-async def test_without_a_fetch_yet_the_listed_end_decides() -> None:
+async def test_a_partition_not_fetched_yet_waits_for_its_first_fetch() -> None:
     consumer = FakeConsumer(listed_end=0, fetched_end=None)
+    assert await lost_partitions(consumer, {TP: 5}, {}) == {}
 
+    consumer.fetched_end = 0  # the first fetch says the same: the log is gone
     assert await lost_partitions(consumer, {TP: 5}, {}) == {TP: 0}
 
 

@@ -47,7 +47,9 @@ async def lost_partitions(
     lost = {
         tp: end
         for tp in watched
-        if (end := ends[tp]) < read_up_to.get(tp, 0) and (tp not in known or end < known[tp])
+        if (end := ends[tp]) is not None
+        and end < read_up_to.get(tp, 0)
+        and (tp not in known or end < known[tp])
     }
     for tp in sorted(watched - set(lost)):
         ours = committed_by_us.get(tp)
@@ -56,20 +58,22 @@ async def lost_partitions(
         theirs = await consumer.committed(tp)
         # Another member may have committed further after a rebalance, never less.
         if theirs is None or theirs < ours:
-            lost[tp] = ends.get(tp, 0)
+            end = ends[tp]
+            lost[tp] = listed.get(tp, 0) if end is None else end
     return lost
 
 
-def _log_end(consumer: Any, tp: TopicPartition, listed: int) -> int:
-    """The partition's log end: ListOffsets' answer, or the fetches' if that is further.
+def _log_end(consumer: Any, tp: TopicPartition, listed: int) -> int | None:
+    """The partition's log end as far as it can be trusted; None until a fetch told it.
 
     The embedded broker answers ListOffsets with the base offset of the partition's last
     record batch plus one, so after a batch of several records it answers below records
     that were read (measured: 3 after a batch holding offsets 2 to 6, until a batch of
     one record follows), while its fetches report the true end. Read as a loss, that
     answer restarted consumers again and again after a broker came back, each restart
-    a rejoin and a re-read. A broker that really lost the log reports the new, shorter
-    end in the consumer's next fetch.
+    a rejoin and a re-read. So the fetches' end counts, and ListOffsets' only where it
+    is further; a partition not fetched since it was assigned is judged after its first
+    fetch. A broker that really lost the log reports the shorter end in that fetch.
     """
     fetched = consumer.highwater(tp)
-    return listed if fetched is None else max(listed, fetched)
+    return None if fetched is None else max(listed, fetched)
