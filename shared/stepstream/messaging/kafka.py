@@ -117,7 +117,8 @@ class KafkaSettings(KafkaConnection):
     # never. Off by default: the embedded stack stops every client while it restarts its
     # broker, so each starts afresh, and Apache Kafka answers a lost position with
     # OffsetOutOfRange. Measured under load, the embedded broker now and then answers a
-    # log end or a committed offset from behind, and each false alarm costs a rejoin
+    # log end or a committed offset from behind (its ListOffsets always does after a
+    # batch of several records, see ``kafka_loss``), and each false alarm costs a rejoin
     # and a re-read of every topic from the beginning (a pipeline benchmark at two
     # cores' full load re-read its topics 200 times and never finished).
     broker_check_seconds: float | None = Field(default=None, gt=0)
