@@ -17,7 +17,6 @@ whose second application of the same message changes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -52,13 +51,6 @@ class GroupedTransactions:
         if self._writer is None:
             self._writer = asyncio.create_task(self._write(), name="grouped transactions")
         return await future
-
-    async def close(self) -> None:
-        """Let the writer finish what is queued."""
-        writer = self._writer
-        if writer is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
 
     async def _write(self) -> None:
         try:
