@@ -88,12 +88,17 @@ async def eventually(
     probe: Callable[[], Awaitable[Any]], timeout: float = 30.0, every: float = 0.05
 ) -> Any:
     """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while True:
-        value = await probe()
+        # A probe that never returns fails here too, rather than holding the whole run.
+        try:
+            value = await asyncio.wait_for(probe(), max(deadline - loop.time(), every))
+        except TimeoutError:
+            raise AssertionError(f"condition not met within {timeout} s (probe hung)") from None
         if value:
             return value
-        if asyncio.get_running_loop().time() > deadline:
+        if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(every)
 

@@ -176,9 +176,11 @@ async def test_a_task_that_never_answers_times_out(
             return "too late"
 
         await system.add_worker("sloth", {"slow": slow})
-        arn = await system.start("Slow", "s1", {})
-        described = await system.finished(arn)
-        release.set()
+        try:
+            arn = await system.start("Slow", "s1", {})
+            described = await system.finished(arn)
+        finally:
+            release.set()
         assert described["status"] == "FAILED"
         assert described["error"] == "TooSlow"
         # The worker stops the handler at the deadline without answering; the

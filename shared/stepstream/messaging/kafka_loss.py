@@ -75,5 +75,7 @@ def _log_end(consumer: Any, tp: TopicPartition, listed: int) -> int | None:
     is further; a partition not fetched since it was assigned is judged after its first
     fetch. A broker that really lost the log reports the shorter end in that fetch.
     """
+    if tp not in consumer.assignment():
+        return None  # moved to another member while the end offsets were asked for
     fetched = consumer.highwater(tp)
     return None if fetched is None else max(listed, fetched)
