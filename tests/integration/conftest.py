@@ -9,12 +9,11 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from stepstream.broker import EmbeddedBroker
 from stepstream.messaging.kafka import KafkaSettings
-from tests.databases import POSTGRES
+from tests.databases import POSTGRES, first_reachable_postgres, fresh_schema
 
 
 @pytest.fixture
@@ -39,13 +38,8 @@ def store_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    schema = f"it_{uuid.uuid4().hex[:10]}"
-    try:
-        connection = await asyncpg.connect(POSTGRES)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {POSTGRES} is unreachable: {exc}")
-    try:
-        yield f"{POSTGRES}?schema={schema}"
-    finally:
-        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await connection.close()
+    url, why = await first_reachable_postgres([POSTGRES])
+    if url is None:
+        pytest.skip(f"PostgreSQL unreachable ({why})")
+    async with fresh_schema(url, "it") as schema:
+        yield f"{url}?schema={schema}"

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from stepstream.broker import EmbeddedBroker
 from stepstream.messaging.kafka import KafkaSettings
-
-POSTGRES_URLS = (
-    os.environ.get("STEPSTREAM_TEST_POSTGRES_URL")
-    or "postgresql://postgres@127.0.0.1:5432/test postgresql://root@127.0.0.1:5432/test"
-).split()
+from tests.databases import first_reachable_postgres, fresh_schema
 
 
 def kafka_settings(broker: EmbeddedBroker) -> KafkaSettings:
@@ -30,23 +23,10 @@ def kafka_settings(broker: EmbeddedBroker) -> KafkaSettings:
     )
 
 
-async def _first_reachable(urls: list[str]) -> tuple[str | None, str]:
-    failures = []
-    for url in urls:
-        try:
-            connection = await asyncpg.connect(url, timeout=3)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            failures.append(f"{url}: {exc}")
-            continue
-        await connection.close()
-        return url, ""
-    return None, "; ".join(failures)
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """A reachable PostgreSQL test database, or a skip saying why there is none."""
-    url, why = asyncio.run(_first_reachable(POSTGRES_URLS))
+    url, why = asyncio.run(first_reachable_postgres())
     if url is None:
         pytest.skip(f"PostgreSQL test server unreachable ({why})")
     return url
@@ -55,15 +35,8 @@ def postgres_url() -> str:
 @pytest.fixture
 async def pg_schema(postgres_url: str) -> AsyncIterator[str]:
     """A schema name of this test's own; the schema is dropped afterwards."""
-    name = f"svc_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
+    async with fresh_schema(postgres_url, "svc_test") as name:
         yield name
-    finally:
-        connection = await asyncpg.connect(postgres_url)
-        try:
-            await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        finally:
-            await connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
