@@ -55,7 +55,8 @@ class System:
         except AssertionError:
             last: object = "(history unreadable)"
             with contextlib.suppress(Exception):
-                last = [(e["id"], e["type"]) for e in (await self.history(arn))[-4:]]
+                history = await asyncio.wait_for(self.history(arn), 5.0)
+                last = [(e["id"], e["type"]) for e in history[-4:]]
             raise AssertionError(
                 f"{arn} still running after {timeout} s; last events {last}"
             ) from None

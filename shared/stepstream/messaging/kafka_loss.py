@@ -43,7 +43,9 @@ async def lost_partitions(
     if not watched:
         return {}
     listed = await consumer.end_offsets(sorted(watched))
-    ends = {tp: _log_end(consumer, tp, listed.get(tp, 0)) for tp in watched}
+    # A partition may have moved to another member while the end offsets were asked for.
+    still = set(consumer.assignment())
+    ends = {tp: _log_end(consumer, tp, listed.get(tp, 0), still) for tp in watched}
     lost = {
         tp: end
         for tp in watched
@@ -63,7 +65,9 @@ async def lost_partitions(
     return lost
 
 
-def _log_end(consumer: Any, tp: TopicPartition, listed: int) -> int | None:
+def _log_end(
+    consumer: Any, tp: TopicPartition, listed: int, assigned: set[TopicPartition]
+) -> int | None:
     """The partition's log end as far as it can be trusted; None until a fetch told it.
 
     The embedded broker answers ListOffsets with the base offset of the partition's last
@@ -75,7 +79,7 @@ def _log_end(consumer: Any, tp: TopicPartition, listed: int) -> int | None:
     is further; a partition not fetched since it was assigned is judged after its first
     fetch. A broker that really lost the log reports the shorter end in that fetch.
     """
-    if tp not in consumer.assignment():
-        return None  # moved to another member while the end offsets were asked for
+    if tp not in assigned:
+        return None  # aiokafka's highwater() asserts the partition is assigned
     fetched = consumer.highwater(tp)
     return None if fetched is None else max(listed, fetched)
