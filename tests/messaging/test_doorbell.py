@@ -249,6 +249,37 @@ async def test_a_fetch_that_brought_records_is_followed_at_once_by_the_next() ->
     assert await returns_without_a_ring(fetcher)
 
 
+async def test_the_fetch_after_one_that_brought_records_is_not_held_at_the_broker() -> None:
+    fetcher = rung_fetcher({A: 7, B: 3})
+    fetcher.brings_records = True
+    assert await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == doorbell.FOLLOW_UP_WAIT_MS
+
+    fetcher.brings_records = False  # nothing more came: the next fetch waits for a ring
+    assert not await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == 5
+
+
+async def test_a_follow_up_fetch_that_passed_over_a_partition_gets_the_consumers_wait_again() -> (
+    None
+):
+    fetcher = rung_fetcher({A: 7, B: 3})
+    fetcher.brings_records = True
+    assert await returns_without_a_ring(fetcher)
+
+    fetcher.brings_records = False
+    fetcher.log_ends = {A: 7, B: 5}
+    assert await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == 5
+
+
+async def test_with_a_linger_the_fetch_after_records_keeps_the_consumers_wait() -> None:
+    fetcher = rung_fetcher({A: 7, B: 3}, linger_seconds=0.01)
+    fetcher.brings_records = True
+    assert await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == 5
+
+
 async def test_with_a_linger_a_fetch_that_brought_records_pauses_before_the_next() -> None:
     fetcher = rung_fetcher({A: 7, B: 3}, linger_seconds=0.15)
     fetcher.brings_records = True
