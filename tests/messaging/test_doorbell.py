@@ -260,6 +260,16 @@ async def test_the_fetch_after_one_that_brought_records_is_not_held_at_the_broke
     assert fetcher._fetch_max_wait_ms == 5
 
 
+async def test_while_records_keep_coming_the_next_fetch_keeps_the_consumers_wait() -> None:
+    fetcher = rung_fetcher({A: 7, B: 3})
+    fetcher.brings_records = True
+    assert await returns_without_a_ring(fetcher)
+    assert fetcher._fetch_max_wait_ms == doorbell.FOLLOW_UP_WAIT_MS
+
+    assert await returns_without_a_ring(fetcher)  # the follow-up brought records too
+    assert fetcher._fetch_max_wait_ms == 5
+
+
 async def test_a_follow_up_fetch_that_passed_over_a_partition_gets_the_consumers_wait_again() -> (
     None
 ):
