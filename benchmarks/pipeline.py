@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "shared"))
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 from saga import STEPS, saga_definition  # noqa: E402  (beside this script)
 
+from stepstream import event_loop  # noqa: E402
 from stepstream.broker import EmbeddedBroker  # noqa: E402
 from stepstream.broker.admin import TopicSpec, ensure_topics  # noqa: E402
 from stepstream.heap import tune_for_service  # noqa: E402
@@ -392,4 +393,5 @@ async def main() -> None:
 if __name__ == "__main__":
     logging_off = __import__("logging")
     logging_off.basicConfig(level=logging_off.WARNING)
-    asyncio.run(main())
+    # On the loop every stepstream process runs on; the reference in this process too.
+    event_loop.run(main())

@@ -30,6 +30,8 @@ BASE_VARIABLES = (
     "TMPDIR",
     "PYTHONPATH",
     "VIRTUAL_ENV",
+    # Which event loop every process runs on (stepstream.event_loop).
+    "STEPSTREAM_EVENT_LOOP",
 )
 # Files the processes create (databases, logs) are for the stack's user alone: they hold
 # task tokens, addresses and payment references.

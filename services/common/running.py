@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from services.common.inputs import describe
+from stepstream import event_loop
 from stepstream.heap import tune_for_service
 from stepstream.messaging.bus import Bus
 from stepstream.messaging.consumer import consume
@@ -79,7 +80,10 @@ def run_service(
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve_until_signalled(name, settings, serve, observability))
+        event_loop.run(_serve_until_signalled(name, settings, serve, observability))
+    except event_loop.UnknownEventLoop as exc:
+        print(f"{name}: bad setting: {exc}", file=sys.stderr)
+        return 2
     except ConfigurationError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.orchestrator.intake import intake
 from services.orchestrator.orchestrator import Orchestrator
 from services.orchestrator.relay import OutboxRelay
-from stepstream import arns
+from stepstream import arns, event_loop
 from stepstream.asl.ports import Clock, SystemClock
 from stepstream.asl.validation import InvalidDefinition
 from stepstream.bindings import Bindings, InvalidBindings, binding_topics, dumps, read_stored
@@ -292,7 +292,7 @@ def main() -> None:
             await serve(OrchestratorSettings(), KafkaSettings(), stop)
 
     try:
-        asyncio.run(run())
-    except BadStateMachine as exc:
+        event_loop.run(run())
+    except (BadStateMachine, event_loop.UnknownEventLoop) as exc:
         log.error("not starting: %s", exc)
         raise SystemExit(2) from None

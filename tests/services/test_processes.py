@@ -129,6 +129,11 @@ async def test_each_service_process_answers_its_command_and_stops_cleanly_on_sig
             {"STEPSTREAM_CARRIER_TIMEOUT_SECONDS": "soon"},
             "book-shipment: bad setting: field 'carrier_timeout_seconds' invalid",
         ),
+        (
+            "services.emit_receipt",
+            {"STEPSTREAM_EVENT_LOOP": "trio"},
+            "emit-receipt: bad setting: STEPSTREAM_EVENT_LOOP='trio' is not one of uvloop, asyncio",
+        ),
     ],
 )
 async def test_a_process_with_a_bad_setting_exits_2_saying_which(
