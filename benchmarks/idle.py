@@ -31,7 +31,6 @@ from pipeline import CpuMeter  # noqa: E402
 from apps.cli.stack_commands import stack_options  # noqa: E402
 from apps.demo.orders import order_document  # noqa: E402
 from apps.stack.up import Stack  # noqa: E402
-from stepstream import event_loop  # noqa: E402
 from stepstream.messaging import doorbell  # noqa: E402
 from stepstream.messaging.envelope import Envelope  # noqa: E402
 from stepstream.messaging.kafka import KafkaPublisher, KafkaSettings, KafkaSubscriber  # noqa: E402
@@ -141,5 +140,6 @@ async def main() -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    # On the loop every stepstream process runs on; the reference in this process too.
-    event_loop.run(main())
+    # asyncio's own loop, as `stepstream up` runs its supervisor: it starts the stack's
+    # processes with a umask, which uvloop's subprocess_exec does not take.
+    asyncio.run(main())
