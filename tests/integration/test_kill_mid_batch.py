@@ -41,46 +41,18 @@ async def count(store: ExecutionStore, status: ExecutionStatus | None) -> int:
 
 
 async def large_batch_in_flight(
-    store: ExecutionStore,
-    status: ExecutionStatus | None,
-    wanted: int,
-    *,
-    delivered_to: Ledger | None = None,
+    store: ExecutionStore, status: ExecutionStatus | None, wanted: int
 ) -> bool:
     """Whether `wanted` executions are `status` and a large batch is in flight.
 
     In flight: an eighth of the executions or more midway, and at least as many
-    committed messages that the relay has not yet marked as published. With
-    `delivered_to`, also a command among them that the worker has received already: a
-    kill then leaves a command that went out and is still unmarked, which the next
-    orchestrator is bound to send again.
+    committed messages that the relay has not yet marked as published.
     """
     if len(await store.list_executions("Calc", status, limit=wanted)) < wanted:
         return False
     running = await store.list_executions("Calc", ExecutionStatus.RUNNING, limit=EXECUTIONS)
     unpublished = await store.pending_outbox(EXECUTIONS)
-    if len(running) < EXECUTIONS // 8 or len(unpublished) < EXECUTIONS // 8:
-        return False
-    if delivered_to is None:
-        return True
-    keys = (json.loads(row.message.value).get("idempotency_key") for row in unpublished)
-    return any(key in delivered_to.calls for key in keys)
-
-
-async def kill_moment(
-    store: ExecutionStore, ledger: Ledger, status: ExecutionStatus | None, wanted: int
-) -> None:
-    """Wait for a large batch in flight, preferably with a delivered command unmarked.
-
-    Without that preference a kill could land where every unmarked row was still
-    unpublished, and nothing would be sent twice (one run in six on uvloop); with it
-    alone, a run could wait in vain when the relay marks faster than workers answer.
-    """
-    delivered = partial(large_batch_in_flight, store, status, wanted, delivered_to=ledger)
-    try:
-        await eventually(delivered, timeout=10, every=0.005)
-    except AssertionError:
-        await eventually(partial(large_batch_in_flight, store, status, wanted), 60, 0.005)
+    return len(running) >= EXECUTIONS // 8 and len(unpublished) >= EXECUTIONS // 8
 
 
 async def all_succeeded(store: ExecutionStore) -> bool:
@@ -116,7 +88,8 @@ async def test_an_orchestrator_killed_inside_large_batches_loses_nothing_and_doe
                 if processes[-1].poll() is not None:  # a new orchestrator for the one killed
                     processes.append(orchestrator_process(kafka, url, prefix))
                 # Killed the moment the store shows a large batch under way.
-                await kill_moment(system.store, ledger, status, wanted)
+                in_flight = partial(large_batch_in_flight, system.store, status, wanted)
+                await eventually(in_flight, timeout=60, every=0.005)
                 kill(processes[-1])
             processes.append(orchestrator_process(kafka, url, prefix))
             arns = list(await starting)
