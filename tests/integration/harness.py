@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,9 +117,14 @@ def orchestrator_process(
     *,
     partitions: int = 1,
     log: Path | None = None,
+    module: str = "services.orchestrator",
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """An orchestrator in a process of its own, to be killed and started again."""
-    env = {
+    """An orchestrator in a process of its own, to be killed and started again.
+
+    `module` runs it (a test's variant of the orchestrator), with `env` added.
+    """
+    variables = {
         **os.environ,
         "STEPSTREAM_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "STEPSTREAM_KAFKA_SESSION_TIMEOUT_MS": "2000",
@@ -128,12 +133,13 @@ def orchestrator_process(
         "STEPSTREAM_TOPIC_PREFIX": prefix,
         "STEPSTREAM_TIMER_POLL_SECONDS": "0.02",
         "STEPSTREAM_PARTITIONS": str(partitions),
+        **(env or {}),
     }
     with contextlib.ExitStack() as files:
         stderr = subprocess.DEVNULL if log is None else files.enter_context(log.open("wb"))
         return subprocess.Popen(
-            [sys.executable, "-m", "services.orchestrator"],
-            env=env,
+            [sys.executable, "-m", module],
+            env=variables,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )

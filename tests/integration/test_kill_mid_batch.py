@@ -4,6 +4,13 @@ The orchestrator's intake hands hundreds of records of one fetch to their handle
 once, the SQLite store commits the appends they queue in one transaction, and the relay
 publishes the outbox rows of a whole commit together. A kill -9 in the middle of that
 loses nothing and does nothing twice.
+
+The orchestrators killed run with their relay pausing after the broker acknowledged a
+large batch and before the store marked it published (``tests.integration.paused_relay``),
+and each kill waits for that pause: so every kill leaves commands sent and not marked,
+which the next orchestrator sends again, and the workers' idempotency is put to the test
+every run, not only when a kill happens to fall in a window a fraction of a millisecond
+wide.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import json
 import subprocess
 from collections import Counter
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -25,10 +33,12 @@ from tests.integration.test_orchestration import BINDINGS, PIPELINE, calculator
 EXECUTIONS = 400
 TASKS = 2  # PIPELINE's Double and Add
 EVERYTHING = 10 * EXECUTIONS * TASKS  # a page larger than all there is to list
+LARGE = EXECUTIONS // 8  # a batch this large is in flight at every kill
 
 # When each kill is due, as (status counted, how many more than at the kill before): the
 # first while the start requests are being recorded, the next two while replies and
-# republished commands pour in. Each then waits for a large batch in flight.
+# republished commands pour in. Each then waits for a large batch in flight, published
+# and not yet marked.
 KILLS: list[tuple[ExecutionStatus | None, int]] = [
     (None, EXECUTIONS // 4),
     (ExecutionStatus.SUCCEEDED, EXECUTIONS // 20),
@@ -41,18 +51,21 @@ async def count(store: ExecutionStore, status: ExecutionStatus | None) -> int:
 
 
 async def large_batch_in_flight(
-    store: ExecutionStore, status: ExecutionStatus | None, wanted: int
+    store: ExecutionStore, status: ExecutionStatus | None, wanted: int, paused: Path
 ) -> bool:
     """Whether `wanted` executions are `status` and a large batch is in flight.
 
-    In flight: an eighth of the executions or more midway, and at least as many
-    committed messages that the relay has not yet marked as published.
+    In flight: an eighth of the executions or more midway, at least as many committed
+    messages that the relay has not yet marked as published, and the relay paused
+    between publishing a large batch and marking it.
     """
+    if not paused.exists():
+        return False
     if len(await store.list_executions("Calc", status, limit=wanted)) < wanted:
         return False
     running = await store.list_executions("Calc", ExecutionStatus.RUNNING, limit=EXECUTIONS)
     unpublished = await store.pending_outbox(EXECUTIONS)
-    return len(running) >= EXECUTIONS // 8 and len(unpublished) >= EXECUTIONS // 8
+    return len(running) >= LARGE and len(unpublished) >= LARGE and paused.exists()
 
 
 async def all_succeeded(store: ExecutionStore) -> bool:
@@ -72,10 +85,19 @@ def url(request: pytest.FixtureRequest) -> str:
 
 
 async def test_an_orchestrator_killed_inside_large_batches_loses_nothing_and_does_nothing_twice(
-    kafka: KafkaSettings, url: str, prefix: str
+    kafka: KafkaSettings, url: str, prefix: str, tmp_path: Path
 ) -> None:
+    paused = tmp_path / "relay-paused"
+    pausing = partial(
+        orchestrator_process,
+        kafka,
+        url,
+        prefix,
+        module="tests.integration.paused_relay",
+        env={"STEPSTREAM_TEST_PAUSE_MARKER": str(paused), "STEPSTREAM_TEST_PAUSE_ROWS": str(LARGE)},
+    )
     async with client_for(kafka, url, prefix) as system:
-        processes = [orchestrator_process(kafka, url, prefix)]
+        processes = [pausing()]
         try:
             await system.register("Calc", PIPELINE, BINDINGS)
             ledger = Ledger()
@@ -86,11 +108,14 @@ async def test_an_orchestrator_killed_inside_large_batches_loses_nothing_and_doe
             for status, more in KILLS:
                 wanted = await count(system.store, status) + more
                 if processes[-1].poll() is not None:  # a new orchestrator for the one killed
-                    processes.append(orchestrator_process(kafka, url, prefix))
+                    processes.append(pausing())
                 # Killed the moment the store shows a large batch under way.
-                in_flight = partial(large_batch_in_flight, system.store, status, wanted)
+                in_flight = partial(large_batch_in_flight, system.store, status, wanted, paused)
                 await eventually(in_flight, timeout=60, every=0.005)
                 kill(processes[-1])
+                # The killed relay never came back to remove it.
+                assert paused.exists(), "the kill came after the relay's pause ended"
+                paused.unlink()
             processes.append(orchestrator_process(kafka, url, prefix))
             arns = list(await starting)
             await eventually(lambda: all_succeeded(system.store))
@@ -101,7 +126,7 @@ async def test_an_orchestrator_killed_inside_large_batches_loses_nothing_and_doe
                     process.terminate()
                     process.wait()
         await assert_nothing_lost_or_done_twice(system, arns)
-        # Every task's work was done once per execution, though the kills had commands
+        # Every task's work was done once per execution, though every kill had commands
         # sent again (the idempotency key is the execution's ARN, its scope and state).
         per_execution = Counter(key.partition("#")[0] for key in ledger.effects)
         assert per_execution == dict.fromkeys(arns, TASKS)
