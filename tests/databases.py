@@ -13,14 +13,13 @@ import pytest
 
 from stepstream.sql.database import Database, open_database
 
-POSTGRES = os.environ.get(
-    "STEPSTREAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-# Where a PostgreSQL test server may answer, tried in turn (the machine's user may differ).
+# Where a PostgreSQL test server may answer, tried in turn (the machine's user may differ);
+# STEPSTREAM_TEST_POSTGRES_URL names the only one to try.
 POSTGRES_URLS = (
     os.environ.get("STEPSTREAM_TEST_POSTGRES_URL")
     or "postgresql://postgres@127.0.0.1:5432/test postgresql://root@127.0.0.1:5432/test"
 ).split()
+POSTGRES = POSTGRES_URLS[0]  # the one tests that need a single address use
 
 
 async def first_reachable_postgres(urls: Sequence[str] = POSTGRES_URLS) -> tuple[str | None, str]:
