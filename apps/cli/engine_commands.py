@@ -78,6 +78,8 @@ def _run(args: argparse.Namespace) -> int:
         execution_input = json.loads(args.input)
     except json.JSONDecodeError as exc:
         return _fail(f"--input is not JSON: {exc}")
+    except RecursionError:
+        return _fail("--input nests too deeply to be read")
     if (too_large := execution_input_problem(execution_input)) is not None:
         return _fail(f"InvalidExecutionInput: {too_large}")
     try:

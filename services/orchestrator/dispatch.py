@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError, to_json
 
 from services.orchestrator.executions import Loaded
 from services.orchestrator.history_batches import history_messages
@@ -27,10 +27,24 @@ from stepstream.messaging.contracts import (
     command_envelope,
     publish_envelope,
 )
-from stepstream.messaging.envelope import DEFAULT_MAX_BYTES, Envelope
+from stepstream.messaging.envelope import (
+    DEFAULT_MAX_BYTES,
+    MAX_NESTING,
+    Envelope,
+    nests_too_deeply,
+)
 from stepstream.messaging.topics import Topics
 from stepstream.store.prepare import encode_json
 from stepstream.store.records import NewEvent, OutboxMessage, Timer
+
+
+class UnencodableDecision(Exception):
+    """A decision whose events or messages cannot be written for others to read.
+
+    Values from outside are held to a nesting depth that leaves room for the messages
+    carrying them; a definition can still build deeper ones, state after state. The
+    execution then fails, instead of its messages being refused by every reader.
+    """
 
 
 @dataclass(slots=True)
@@ -60,7 +74,17 @@ def store_timer_id(execution_arn: str, timer_id: str) -> str:
 
 
 def _outbox(topic: str, envelope: Envelope) -> OutboxMessage:
-    return OutboxMessage(topic=topic, key=envelope.execution_id.encode(), value=envelope.to_bytes())
+    value = _readable(envelope.to_bytes())
+    return OutboxMessage(topic=topic, key=envelope.execution_id.encode(), value=value)
+
+
+def _readable(message: bytes) -> bytes:
+    """``message``, unless it nests deeper than its readers take."""
+    if nests_too_deeply(message):
+        raise UnencodableDecision(
+            f"a message of this execution would nest more than {MAX_NESTING} levels deep"
+        )
+    return message
 
 
 def _task_message(loaded: Loaded, task: ScheduleTask, topics: Topics, writes: Writes) -> None:
@@ -112,6 +136,20 @@ def plan(
     *,
     max_message_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Writes:
+    """What to write for ``decision``; UnencodableDecision if it cannot be written."""
+    try:
+        return _plan(loaded, decision, topics, fired_timer, max_message_bytes)
+    except PydanticSerializationError as exc:
+        raise UnencodableDecision(f"a value of this execution cannot be written: {exc}") from None
+
+
+def _plan(
+    loaded: Loaded,
+    decision: Decision,
+    topics: Topics,
+    fired_timer: str | None,
+    max_message_bytes: int,
+) -> Writes:
     arn = loaded.execution.state.execution_arn
     writes = Writes(events=[_encoded(e.type, e.to_record()) for e in decision.events])
     if fired_timer is not None:
@@ -127,7 +165,9 @@ def plan(
             case CancelTimer(timer_id):
                 writes.timers_cleared.append(store_timer_id(arn, timer_id))
     history = history_messages(arn, loaded.machine.name, writes.events, max_bytes=max_message_bytes)
-    writes.outbox.extend(OutboxMessage(topics.history(), m, arn.encode()) for m in history)
+    writes.outbox.extend(
+        OutboxMessage(topics.history(), _readable(m), arn.encode()) for m in history
+    )
     return writes
 
 

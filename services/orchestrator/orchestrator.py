@@ -24,7 +24,7 @@ from stepstream import arns
 from stepstream.asl import errors
 from stepstream.asl.history import HistoryEvent, TaskScheduledDetails
 from stepstream.asl.lambda_invoke import task_output
-from stepstream.asl.limits import execution_input_problem
+from stepstream.asl.limits import execution_input_problem, nesting_problem
 from stepstream.asl.messages import (
     Decision,
     Message,
@@ -91,6 +91,13 @@ def _state_of(loaded: Loaded, message: Message) -> str | None:
     task = state.tasks.get(getattr(message, "task_id", ""))
     frame = None if task is None else state.frames.get(task.frame_id)
     return None if frame is None or frame.state is None else frame.state.name
+
+
+def _task_result(task_id: str, output: Any) -> Message:
+    """A task's output, or its failure when the output nests too deeply to be carried on."""
+    if (too_deep := nesting_problem("the task's output", output)) is not None:
+        return TaskError(task_id, errors.DATA_LIMIT_EXCEEDED, too_deep)
+    return TaskResult(task_id, output)
 
 
 def _check_start(request: StartExecution) -> None:
@@ -173,7 +180,7 @@ class Orchestrator:
                 task = loaded.execution.state.tasks.get(task_id) if loaded else None
                 if task is not None:
                     output = task_output(task.resource, output, envelope.message_id)
-                message = TaskResult(task_id, output)
+                message = _task_result(task_id, output)
             case TaskFailedReply(error=error, cause=cause, retry_after_seconds=hint):
                 message = TaskError(task_id, error, cause, hint)
             case TaskHeartbeatReply():
@@ -205,7 +212,7 @@ class Orchestrator:
         message: Message
         match request:
             case SendTaskSuccess(output=output):
-                message = TaskResult(ref.task_id, output)
+                message = _task_result(ref.task_id, output)
             case SendTaskFailure(error=error, cause=cause):
                 message = TaskError(ref.task_id, error, cause)
             case _:
@@ -253,6 +260,9 @@ class Orchestrator:
                 await self._commit(loaded, decision, expected_version=0)
             except (ConcurrencyError, DuplicateExecutionName):
                 return arn
+            except dispatch.UnencodableDecision as exc:
+                # Nothing is stored yet: the request is set aside with the reason.
+                raise PoisonMessage(f"the execution cannot start: {exc}") from None
         return arn
 
     # -- redriving ------------------------------------------------------------------------
@@ -296,6 +306,8 @@ class Orchestrator:
     async def deliver(self, arn: str, message: Message, *, fired_timer: str | None = None) -> None:
         """Hand `message` to its execution and record the outcome."""
         async with self._locks.hold(arn):
+            # Why the execution must fail instead, once its decision proved unwritable.
+            failure: str | None = None
             for _ in range(MAX_CONFLICTS):
                 loaded = await self.repository.load(arn)
                 if loaded is None:
@@ -307,10 +319,9 @@ class Orchestrator:
                     return
                 tag_log(state=_state_of(loaded, message))
                 before = loaded.execution.version
-                if loaded.unreadable is not None:
-                    decision = loaded.execution.fail(
-                        errors.RUNTIME, loaded.unreadable, clock=self.clock
-                    )
+                failure = failure or loaded.unreadable
+                if failure is not None:
+                    decision = loaded.execution.fail(errors.RUNTIME, failure, clock=self.clock)
                 else:
                     decision = loaded.execution.handle(
                         message, clock=self.clock, entropy=self.entropy
@@ -324,6 +335,10 @@ class Orchestrator:
                     return
                 except ConcurrencyError:
                     self.repository.forget(arn)
+                except dispatch.UnencodableDecision as exc:
+                    # The cache dropped the decision; the stored history is loaded again.
+                    log.warning("execution %s fails: %s", arn, exc)
+                    failure = str(exc)
             raise RuntimeError(f"execution {arn} kept changing under this orchestrator")
 
     async def _commit(

@@ -94,6 +94,8 @@ async def handle(request: web.Request) -> web.Response:
             params = json.loads(body or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ApiError("SerializationException", "The request body is not JSON") from None
+        except RecursionError:
+            raise ApiError("SerializationException", "The request body nests too deeply") from None
         result = await request.app[API_KEY].call(operation, params)
         return _answer(aws_model.encode_output(operation, result))
     except ApiError as error:

@@ -87,6 +87,22 @@ async def test_undecodable_bytes_are_dead_lettered_and_the_next_message_is_handl
     )
 
 
+async def test_json_nested_past_what_python_can_read_is_dead_lettered_and_the_loop_goes_on(
+    bus: FakeBus,
+) -> None:
+    # Once a crash loop: Python's decoder ran out of stack, and every consumer of the
+    # topic died on the record, restarted, and died on it again.
+    handler = Handled()
+    await send(bus, b'{"schema_version": 1, "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}")
+    await send(bus, good(2))
+
+    await run_until(bus, handler, count=2)
+
+    assert [e.payload["n"] for e in handler.envelopes] == [2]
+    [letter] = [DeadLetter.from_record(r) for r in bus.records(DLQ)]
+    assert letter.reason.startswith("nested too deeply")
+
+
 async def test_an_envelope_that_fails_validation_is_dead_lettered_with_the_field_named(
     bus: FakeBus,
 ) -> None:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from stepstream.messaging.envelope import (
     DEFAULT_MAX_BYTES,
+    MAX_NESTING,
     Envelope,
     MalformedMessage,
     MessageTooLarge,
@@ -177,6 +178,32 @@ def test_text_that_spells_nan_or_infinity_is_only_text() -> None:
     payload = {"note": "NaN", "Infinity": ["-Infinity", 1.5]}
 
     assert Envelope(kind="k", execution_id="e", payload=payload).payload == payload
+
+
+def nested_payload(levels: int) -> bytes:
+    """A message whose payload holds arrays ``levels`` deep (the message two more)."""
+    return wire(payload=...)[:-1] + b', "payload": {"x": ' + b"[" * levels + b"]" * levels + b"}}"
+
+
+def test_a_message_nested_to_the_limit_is_taken() -> None:
+    envelope = decode(nested_payload(MAX_NESTING - 2))
+
+    assert envelope.to_bytes()  # and it can be written again
+
+
+@pytest.mark.parametrize("levels", [MAX_NESTING - 1, 995, 5_000, 100_000])
+def test_a_message_nested_past_the_limit_is_refused_whatever_its_depth(levels: int) -> None:
+    # Past about 1,000 levels Python's own decoder runs out of stack: the message is
+    # refused the same way, not raised out of the consumer.
+    assert reason(nested_payload(levels)) == (
+        f"nested too deeply: more than {MAX_NESTING} levels of arrays and objects"
+    )
+
+
+def test_many_brackets_side_by_side_are_not_depth() -> None:
+    payload = {"items": [{"sku": f"S{i}", "tags": [i]} for i in range(400)]}
+
+    assert decode(wire(payload=payload)).payload == payload
 
 
 def test_a_nan_on_the_wire_is_refused() -> None:

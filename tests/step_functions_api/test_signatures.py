@@ -151,6 +151,11 @@ def test_what_is_not_the_protocol_is_a_client_error_not_a_500(open_endpoint: str
     listing = {**json_headers, "X-Amz-Target": "AWSStepFunctions.ListStateMachines"}
     status, body = post(open_endpoint, b"{not json", listing)
     assert (status, body["__type"]) == (400, "SerializationException")
+    deep = b'{"x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"  # past what Python's parser reads
+    assert post(open_endpoint, deep, listing) == (
+        400,
+        {"__type": "SerializationException", "message": "The request body nests too deeply"},
+    )
     status, body = post(open_endpoint, b'{"maxResults": "ten"}', listing)
     assert (status, body["__type"]) == (400, "ValidationException")
     assert "Member must be of type integer" in body["message"]

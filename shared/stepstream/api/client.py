@@ -72,6 +72,8 @@ def _parse_json(text: str, code: str, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError(code, f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(code, f"{what} nests too deeply to be read") from None
 
 
 class StepStreamClient:

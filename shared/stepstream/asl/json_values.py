@@ -43,3 +43,27 @@ def type_name(value: Any) -> str:
 def is_number(value: Any) -> bool:
     """Whether ``value`` is a JSON number (booleans are not, though Python says so)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def nesting_depth(value: Any, *, beyond: int | None = None) -> int:
+    """How many arrays and objects deep ``value`` nests: 0 for a scalar, 1 for ``[]``.
+
+    Walked without recursion, so any depth is measured. With ``beyond``, the walk stops
+    at the first container deeper than that and returns its depth.
+    """
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > deepest:
+            deepest = depth
+            if beyond is not None and depth > beyond:
+                return depth
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest

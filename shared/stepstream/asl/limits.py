@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError, to_json
 
 from stepstream.asl import errors
 from stepstream.asl.errors import StatesError
+from stepstream.asl.json_values import nesting_depth
 
 MAX_PAYLOAD_BYTES = 256 * 1024
+# How deep a value from outside (an execution's input, a task's output) may nest. The
+# compiled JSON encoder stops at 254 levels and messages are read up to 250
+# (stepstream.messaging.envelope); a value carried in a history event or a command sits
+# a few levels down in its message, and the rest is room for what a state wraps around it.
+MAX_NESTING = 190
 
 
 def payload_size(value: Any) -> int:
@@ -81,9 +87,24 @@ class SizeBounds:
         return size
 
 
+def nesting_problem(what: str, value: Any) -> str | None:
+    """Why ``value`` nests too deeply to be taken in, or None if it does not."""
+    depth = nesting_depth(value, beyond=MAX_NESTING)
+    if depth <= MAX_NESTING:
+        return None
+    return f"{what} nests more than {MAX_NESTING} levels deep (arrays and objects)"
+
+
 def execution_input_problem(value: Any) -> str | None:
-    """Why ``value`` cannot start an execution (too large), or None if it can."""
-    size = payload_size(value)
+    """Why ``value`` cannot start an execution (too large, too deep), or None if it can."""
+    try:
+        size = payload_size(value)
+    except PydanticSerializationError:
+        size = None  # nested past what the encoder takes: named below
+    if (too_deep := nesting_problem("the execution input", value)) is not None:
+        return too_deep
+    if size is None:
+        return "the execution input cannot be written as JSON"
     if size <= MAX_PAYLOAD_BYTES:
         return None
     return (

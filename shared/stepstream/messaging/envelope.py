@@ -24,9 +24,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticSerializationError, to_json
 
+from stepstream.asl.json_values import nesting_depth
+
 SCHEMA_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 DEFAULT_MAX_BYTES = 1024 * 1024
+# How deep a message's JSON may nest. Deeper than this, the compiled encoder (254
+# levels) could not write it again, and Python's decoder runs out of stack near 1,000:
+# such a message is refused like any malformed one, never left to crash its consumer.
+# Values from outside are held to less (stepstream.asl.limits.MAX_NESTING), so that the
+# messages that carry them on stay within this.
+MAX_NESTING = 250
 # Validation context saying the payload came from JSON text without a non-finite token.
 _FROM_FINITE_JSON = "from_finite_json"
 
@@ -145,8 +153,12 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         raise MalformedMessage(
             f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise MalformedMessage(_too_deep()) from None
     if not isinstance(document, dict):
         raise MalformedMessage(f"not a JSON object but {_json_type(document)}")
+    if nests_too_deeply(data, document):
+        raise MalformedMessage(_too_deep())
     _check_schema_version(document)
     # json.loads turns the tokens NaN, Infinity and -Infinity into floats; text without
     # them holds no non-finite number, and serializing the payload again to look is waste.
@@ -155,6 +167,19 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         return Envelope.model_validate(document, context={_FROM_FINITE_JSON: finite})
     except ValidationError as exc:
         raise MalformedMessage(describe_validation_error(exc)) from None
+
+
+def nests_too_deeply(data: bytes, document: Any = None) -> bool:
+    """Whether the JSON ``data`` (already parsed: ``document``) nests past MAX_NESTING."""
+    # Nesting takes an opening bracket a level: with few of them, nothing is too deep.
+    if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
+        return False
+    parsed = json.loads(data) if document is None else document
+    return nesting_depth(parsed, beyond=MAX_NESTING) > MAX_NESTING
+
+
+def _too_deep() -> str:
+    return f"nested too deeply: more than {MAX_NESTING} levels of arrays and objects"
 
 
 def _check_schema_version(document: dict[str, Any]) -> None:
