@@ -206,6 +206,31 @@ def test_many_brackets_side_by_side_are_not_depth() -> None:
     assert decode(wire(payload=payload)).payload == payload
 
 
+@pytest.mark.parametrize(
+    ("literal", "why"),
+    [
+        (b"1e999", "the number 1e999 is too large for a 64-bit float"),
+        (b"-1e999", "the number -1e999 is too large for a 64-bit float"),
+        (b"1" + b"0" * 400 + b".5", "is too large for a 64-bit float"),
+        (b"1" + b"0" * 5_000, "a number has more digits than can be read"),
+        (b'"\\ud800"', "a string holds an unpaired UTF-16 surrogate escape"),
+    ],
+)
+def test_numbers_and_strings_no_reader_can_take_on_are_refused(literal: bytes, why: str) -> None:
+    # Each once left the consumer a value it could not write again, or raised out of it.
+    assert why in reason(wire(payload=...)[:-1] + b', "payload": {"x": ' + literal + b"}}")
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    [(b"1.5e300", 1.5e300), (b'"\\ud83d\\ude00"', "\U0001f600"), (b"1" + b"0" * 300, 10**300)],
+)
+def test_large_numbers_and_paired_surrogates_are_taken(literal: bytes, value: object) -> None:
+    data = wire(payload=...)[:-1] + b', "payload": {"x": ' + literal + b"}}"
+
+    assert decode(data).payload == {"x": value}
+
+
 def test_a_nan_on_the_wire_is_refused() -> None:
     assert "cannot represent" in reason(wire(payload=...)[:-1] + b', "payload": {"x": NaN}}')
 

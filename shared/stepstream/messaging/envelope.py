@@ -146,7 +146,7 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         )
     try:
         # Decoded here, not by json.loads, which would also take UTF-16 and UTF-32.
-        document = json.loads(data.decode("utf-8"))
+        document = json.loads(data.decode("utf-8"), parse_float=_finite_float)
     except UnicodeDecodeError as exc:
         raise MalformedMessage(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
@@ -155,10 +155,19 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         ) from None
     except RecursionError:
         raise MalformedMessage(_too_deep()) from None
+    except _OutOfRange as exc:
+        raise MalformedMessage(str(exc)) from None
+    except ValueError:
+        # Python reads integers of up to 4,300 digits and refuses longer ones.
+        raise MalformedMessage("a number has more digits than can be read") from None
     if not isinstance(document, dict):
         raise MalformedMessage(f"not a JSON object but {_json_type(document)}")
     if nests_too_deeply(data, document):
         raise MalformedMessage(_too_deep())
+    if (b"\\ud" in data or b"\\uD" in data) and _lone_surrogate(document):
+        raise MalformedMessage(
+            "a string holds an unpaired UTF-16 surrogate escape, which UTF-8 cannot carry"
+        )
     _check_schema_version(document)
     # json.loads turns the tokens NaN, Infinity and -Infinity into floats; text without
     # them holds no non-finite number, and serializing the payload again to look is waste.
@@ -167,6 +176,28 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         return Envelope.model_validate(document, context={_FROM_FINITE_JSON: finite})
     except ValidationError as exc:
         raise MalformedMessage(describe_validation_error(exc)) from None
+
+
+class _OutOfRange(Exception):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    # Called for number literals with a fraction or an exponent only, few in a message.
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 40 else f"{text[:37]}..."
+        raise _OutOfRange(f"the number {shown} is too large for a 64-bit float")
+    return value
+
+
+def _lone_surrogate(document: Any) -> bool:
+    """Whether a string in ``document`` holds a surrogate escape without its pair."""
+    try:
+        to_json(document)
+    except PydanticSerializationError:
+        return True
+    return False
 
 
 def nests_too_deeply(data: bytes, document: Any = None) -> bool:
