@@ -6,8 +6,12 @@ The API client checks before it asks, and the orchestrator checks again before i
 
 from __future__ import annotations
 
+import json
+
 from stepstream import arns
+from stepstream.asl.json_values import holds_text
 from stepstream.asl.machine import load_machine
+from stepstream.asl.validation import DefinitionError, InvalidDefinition
 from stepstream.bindings import Bindings, InvalidBindings, load_bindings, problems
 
 
@@ -18,6 +22,11 @@ def check_state_machine(name: str, definition: str, bindings: str) -> Bindings:
     """
     arns.check_name("state machine", name)
     machine = load_machine(definition)
+    # PostgreSQL's text cannot hold NUL: a Fail state's cause with one could not be
+    # stored as the execution's cause. The definition parsed, so it is JSON.
+    if "\\u0000" in definition and holds_text(json.loads(definition), "\x00"):
+        where = DefinitionError("$", None, "a string holds a NUL character (\\u0000)")
+        raise InvalidDefinition([where])
     bound = load_bindings(bindings)
     found = problems(bound, machine)
     if found:

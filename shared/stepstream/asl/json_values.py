@@ -67,3 +67,19 @@ def nesting_depth(value: Any, *, beyond: int | None = None) -> int:
                 return depth
         pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
+
+
+def holds_text(value: Any, part: str) -> bool:
+    """Whether a string in ``value``, or a key of one of its objects, holds ``part``."""
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if part in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stepstream.asl.retry_after import MAX_RETRY_AFTER_SECONDS
 from stepstream.messaging.envelope import Envelope, MalformedMessage, describe_validation_error
+from stepstream.messaging.text import StorableText
 from stepstream.observability import tracing
 
 
@@ -51,8 +52,8 @@ class TaskFailedReply(_Payload):
 
     KIND: ClassVar[str] = "task.failed"
 
-    error: str = Field(min_length=1)
-    cause: str = ""
+    error: StorableText = Field(min_length=1)
+    cause: StorableText = ""
     # Informational: the orchestrator decides by the definition's Retry, not by this.
     retriable: bool | None = None
     # How long the failed call's far end asked to be left alone (a Retry-After): the

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stepstream.messaging.text import StorableText
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -30,8 +32,8 @@ class StartExecution(_Request):
 class StopExecution(_Request):
     KIND: ClassVar[str] = "execution.stop"
 
-    error: str | None = None
-    cause: str | None = None
+    error: StorableText | None = None
+    cause: StorableText | None = None
 
 
 class RedriveExecution(_Request):
@@ -53,8 +55,8 @@ class SendTaskFailure(_Request):
     KIND: ClassVar[str] = "callback.failure"
 
     task_token: str = Field(min_length=1)
-    error: str = ""
-    cause: str = ""
+    error: StorableText = ""
+    cause: StorableText = ""
 
 
 class SendTaskHeartbeat(_Request):
