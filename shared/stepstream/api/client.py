@@ -30,6 +30,7 @@ from stepstream.api.paging import decode_next_token, encode_next_token
 from stepstream.asl import redrive
 from stepstream.asl.execution import Execution, TaskNotPending
 from stepstream.asl.history import ExecutionRedrivenDetails, HistoryEvent
+from stepstream.asl.json_values import NotPlainJson, finite_float, refuse_constant
 from stepstream.asl.limits import execution_input_problem
 from stepstream.asl.machine import load_machine
 from stepstream.asl.tokens import InvalidToken, decode_token
@@ -69,11 +70,16 @@ REDRIVE_FILTERS = {"REDRIVEN": True, "NOT_REDRIVEN": False}
 
 def _parse_json(text: str, code: str, what: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=finite_float, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
         raise ApiError(code, f"{what} is not valid JSON: {exc}") from None
     except RecursionError:
         raise ApiError(code, f"{what} nests too deeply to be read") from None
+    except NotPlainJson as exc:
+        raise ApiError(code, f"{what} is not valid JSON: {exc}") from None
+    except ValueError:
+        # Python reads integers of up to 4,300 digits and refuses longer ones.
+        raise ApiError(code, f"{what} has a number with more digits than can be read") from None
 
 
 class StepStreamClient:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, NoReturn
 
 
 def compact_json(value: Any) -> str:
@@ -83,3 +84,25 @@ def holds_text(value: Any, part: str) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+class NotPlainJson(ValueError):
+    """JSON text Python's parser would take, but that holds a number JSON cannot carry."""
+
+
+def finite_float(text: str) -> float:
+    """A number literal as a float; refused when it overflows to infinity (``1e999``).
+
+    For ``json.loads(parse_float=...)``, which calls it for literals with a fraction or
+    an exponent only.
+    """
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 40 else f"{text[:37]}..."
+        raise NotPlainJson(f"the number {shown} is too large for a 64-bit float")
+    return value
+
+
+def refuse_constant(token: str) -> NoReturn:
+    """For ``json.loads(parse_constant=...)``: NaN and Infinity are not JSON."""
+    raise NotPlainJson(f"{token} is not a JSON number")

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticSerializationError, to_json
 
-from stepstream.asl.json_values import nesting_depth
+from stepstream.asl.json_values import NotPlainJson, finite_float, nesting_depth
 
 SCHEMA_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
@@ -146,7 +146,7 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         )
     try:
         # Decoded here, not by json.loads, which would also take UTF-16 and UTF-32.
-        document = json.loads(data.decode("utf-8"), parse_float=_finite_float)
+        document = json.loads(data.decode("utf-8"), parse_float=finite_float)
     except UnicodeDecodeError as exc:
         raise MalformedMessage(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
@@ -155,7 +155,7 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         ) from None
     except RecursionError:
         raise MalformedMessage(_too_deep()) from None
-    except _OutOfRange as exc:
+    except NotPlainJson as exc:
         raise MalformedMessage(str(exc)) from None
     except ValueError:
         # Python reads integers of up to 4,300 digits and refuses longer ones.
@@ -176,19 +176,6 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         return Envelope.model_validate(document, context={_FROM_FINITE_JSON: finite})
     except ValidationError as exc:
         raise MalformedMessage(describe_validation_error(exc)) from None
-
-
-class _OutOfRange(Exception):
-    pass
-
-
-def _finite_float(text: str) -> float:
-    # Called for number literals with a fraction or an exponent only, few in a message.
-    value = float(text)
-    if math.isinf(value):
-        shown = text if len(text) <= 40 else f"{text[:37]}..."
-        raise _OutOfRange(f"the number {shown} is too large for a 64-bit float")
-    return value
 
 
 def _lone_surrogate(document: Any) -> bool:
