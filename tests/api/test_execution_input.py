@@ -1,4 +1,4 @@
-"""The client refuses an execution input no reader could carry on, naming why, at once.
+"""The client refuses what no reader could carry on, naming why, at once.
 
 Before, an input like ``{"x": 1e999}`` parsed to an infinity that no message may carry,
 and the client kept sending the start until its time ran out, then answered that the
@@ -7,8 +7,10 @@ caller should try again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +18,7 @@ from stepstream.api.client import StepStreamClient
 from stepstream.api.errors import ApiError
 from stepstream.messaging.fake import FakeBus
 from stepstream.messaging.topics import Topics
-from stepstream.store import InMemoryStore
+from stepstream.store import ExecutionRecord, ExecutionStatus, InMemoryStore
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
@@ -54,3 +56,29 @@ async def test_an_input_no_reader_could_carry_on_is_refused_at_once(
 
     assert refused.value.code == "InvalidExecutionInput"
     assert why in str(refused.value)
+
+
+async def test_a_request_no_message_can_carry_is_refused_at_once_not_sent_again(
+    client: StepStreamClient,
+) -> None:
+    # A running execution to stop; the store alone stands in for the orchestrator.
+    store = client.store
+    assert isinstance(store, InMemoryStore)
+    arn = "arn:aws:states:local:000000000000:execution:Orders:o-2"
+    record = ExecutionRecord(
+        execution_arn=arn,
+        state_machine_name="Orders",
+        state_machine_version=1,
+        name="o-2",
+        status=ExecutionStatus.RUNNING,
+        input="{}",
+        start_date=datetime.now(UTC),
+    )
+    await store.append(arn, 0, [], execution=record)
+
+    with pytest.raises(ApiError) as refused:
+        # An unpaired surrogate: UTF-8, and so no message, can carry it.
+        await asyncio.wait_for(client.stop_execution(arn, cause="\ud800"), timeout=5)
+
+    assert refused.value.code == "ValidationException"
+    assert f"the stop of '{arn}' cannot be sent" in str(refused.value)

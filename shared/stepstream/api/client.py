@@ -23,6 +23,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
+
 from stepstream import arns
 from stepstream.api import shapes
 from stepstream.api.errors import ApiError, ExecutionDoesNotExist, ExecutionNotRedrivable
@@ -38,7 +41,7 @@ from stepstream.asl.validation import InvalidDefinition
 from stepstream.bindings import Bindings, InvalidBindings, binding_topics, dumps
 from stepstream.broker.admin import TopicSpec, ensure_topics
 from stepstream.messaging.bus import Publisher
-from stepstream.messaging.envelope import Envelope
+from stepstream.messaging.envelope import Envelope, MessageTooLarge, encode
 from stepstream.messaging.requests import (
     CreateStateMachine,
     DeleteStateMachine,
@@ -428,7 +431,7 @@ class StepStreamClient:
         )
 
     async def _send(self, arn: str, kind: str, payload: dict[str, Any]) -> None:
-        envelope = Envelope(kind=kind, execution_id=arn, payload=payload)
+        envelope = _request(arn, kind, payload, kind)
         await self.publisher.publish(self.topics.requests(), arn, envelope)
 
     async def _send_until(
@@ -456,6 +459,7 @@ class StepStreamClient:
         what: str,
     ) -> T:
         """Send a request, again now and then, until ``shown`` finds its effect in the store."""
+        _request(arn, kind, payload, what)  # one that cannot be sent is refused at once
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_seconds
         next_send = loop.time()
@@ -480,6 +484,22 @@ class StepStreamClient:
                     problem = f"sending the request failed: {type(exc).__name__}: {exc}"
                     log.info("%s of %s not sent (%s); sending it again", what, arn, problem)
             await asyncio.sleep(self.poll_seconds)
+
+
+def _request(arn: str, kind: str, payload: dict[str, Any], what: str) -> Envelope:
+    """The request's envelope; ValidationException if no message can carry it.
+
+    Sending again cannot help such a request: it is refused here, not retried until the
+    caller's time runs out.
+    """
+    try:
+        envelope = Envelope(kind=kind, execution_id=arn, payload=payload)
+        encode(envelope)
+    except (ValidationError, PydanticSerializationError, MessageTooLarge) as exc:
+        raise ApiError(
+            "ValidationException", f"the {what} of '{arn}' cannot be sent: {exc}"
+        ) from None
+    return envelope
 
 
 def _redriven_with(events: Sequence[HistoryEvent], client_token: str) -> datetime | None:
