@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from stepstream.messaging.envelope import (
     DEFAULT_MAX_BYTES,
@@ -198,6 +199,12 @@ def test_a_message_nested_past_the_limit_is_refused_whatever_its_depth(levels: i
     assert reason(nested_payload(levels)) == (
         f"nested too deeply: more than {MAX_NESTING} levels of arrays and objects"
     )
+
+
+def test_the_limit_is_what_the_compiled_parser_reads() -> None:
+    from_json("[" * MAX_NESTING + "]" * MAX_NESTING)
+    with pytest.raises(ValueError, match="recursion limit exceeded"):
+        from_json("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1))
 
 
 def test_many_brackets_side_by_side_are_not_depth() -> None:

@@ -49,25 +49,25 @@ def is_number(value: Any) -> bool:
 def nesting_depth(value: Any, *, beyond: int | None = None) -> int:
     """How many arrays and objects deep ``value`` nests: 0 for a scalar, 1 for ``[]``.
 
-    Walked without recursion, so any depth is measured. With ``beyond``, the walk stops
-    at the first container deeper than that and returns its depth.
+    Walked a level at a time, without recursion, so any depth is measured. With
+    ``beyond``, the walk stops at the first level deeper than that and returns it.
     """
-    deepest = 0
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > deepest:
-            deepest = depth
-            if beyond is not None and depth > beyond:
-                return depth
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+    depth = 0
+    level = [value] if type(value) in _CONTAINERS else []
+    while level:
+        depth += 1
+        if beyond is not None and depth > beyond:
+            return depth
+        below: list[Any] = []
+        for container in level:
+            items = container.values() if type(container) is dict else container
+            below.extend([item for item in items if type(item) in _CONTAINERS])
+        level = below
+    return depth
+
+
+# What json.loads makes (subclasses, which it never makes, are not looked into).
+_CONTAINERS = (dict, list)
 
 
 def holds_text(value: Any, part: str) -> bool:

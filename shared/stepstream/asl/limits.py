@@ -16,10 +16,10 @@ from stepstream.asl.errors import StatesError
 from stepstream.asl.json_values import nesting_depth
 
 MAX_PAYLOAD_BYTES = 256 * 1024
-# How deep a value from outside (an execution's input, a task's output) may nest. The
-# compiled JSON encoder stops at 254 levels and messages are read up to 250
-# (stepstream.messaging.envelope); a value carried in a history event or a command sits
-# a few levels down in its message, and the rest is room for what a state wraps around it.
+# How deep a value from outside (an execution's input, a task's output) may nest. Messages
+# are read up to 201 levels (stepstream.messaging.envelope); a value carried in a history
+# event or a command sits a few levels down in its message, and the rest is room for what
+# a state wraps around it.
 MAX_NESTING = 190
 
 

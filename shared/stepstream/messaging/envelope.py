@@ -22,19 +22,21 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticSerializationError, to_json
+from pydantic_core import PydanticSerializationError, from_json, to_json
 
-from stepstream.asl.json_values import NotPlainJson, finite_float, nesting_depth
+from stepstream.asl.json_values import NotPlainJson, finite_float
 
 SCHEMA_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 DEFAULT_MAX_BYTES = 1024 * 1024
-# How deep a message's JSON may nest. Deeper than this, the compiled encoder (254
-# levels) could not write it again, and Python's decoder runs out of stack near 1,000:
-# such a message is refused like any malformed one, never left to crash its consumer.
-# Values from outside are held to less (stepstream.asl.limits.MAX_NESTING), so that the
-# messages that carry them on stay within this.
-MAX_NESTING = 250
+# How deep a message's JSON may nest, its own object counted: what the compiled parser
+# (pydantic-core's from_json) reads, 200 levels below the top. Deeper, Python's parser
+# runs out of stack near 1,000 levels and the compiled encoder stops at 254: such a
+# message is refused like any malformed one, never left to crash its consumer. Values
+# from outside are held to less (stepstream.asl.limits.MAX_NESTING), so that the
+# messages carrying them on stay within it.
+MAX_NESTING = 201
+_TOO_DEEP = "recursion limit exceeded"  # how from_json says a text nests past it
 # Validation context saying the payload came from JSON text without a non-finite token.
 _FROM_FINITE_JSON = "from_finite_json"
 
@@ -146,32 +148,28 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
         )
     try:
         # Decoded here, not by json.loads, which would also take UTF-16 and UTF-32.
-        document = json.loads(data.decode("utf-8"), parse_float=finite_float)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MalformedMessage(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise MalformedMessage(
-            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise MalformedMessage(_too_deep()) from None
-    except NotPlainJson as exc:
-        raise MalformedMessage(str(exc)) from None
-    except ValueError:
-        # Python reads integers of up to 4,300 digits and refuses longer ones.
-        raise MalformedMessage("a number has more digits than can be read") from None
+    if _may_nest_too_deeply(data):
+        # The compiled parser reads it, which refuses what nests too deeply as it goes
+        # (and reads long texts in about half the time); the envelope's validation then
+        # looks for numbers JSON cannot carry.
+        document = _parse_compiled(text)
+        finite = False
+    else:
+        document = _parse(text)
+        # json.loads turns the tokens NaN, Infinity and -Infinity into floats (overflow
+        # is refused as it parses): text without them holds no non-finite number, and
+        # serializing the payload again to look is waste.
+        finite = b"NaN" not in data and b"Infinity" not in data
     if not isinstance(document, dict):
         raise MalformedMessage(f"not a JSON object but {_json_type(document)}")
-    if nests_too_deeply(data, document):
-        raise MalformedMessage(_too_deep())
     if (b"\\ud" in data or b"\\uD" in data) and _lone_surrogate(document):
         raise MalformedMessage(
             "a string holds an unpaired UTF-16 surrogate escape, which UTF-8 cannot carry"
         )
     _check_schema_version(document)
-    # json.loads turns the tokens NaN, Infinity and -Infinity into floats; text without
-    # them holds no non-finite number, and serializing the payload again to look is waste.
-    finite = b"NaN" not in data and b"Infinity" not in data
     try:
         return Envelope.model_validate(document, context={_FROM_FINITE_JSON: finite})
     except ValidationError as exc:
@@ -187,13 +185,48 @@ def _lone_surrogate(document: Any) -> bool:
     return False
 
 
-def nests_too_deeply(data: bytes, document: Any = None) -> bool:
-    """Whether the JSON ``data`` (already parsed: ``document``) nests past MAX_NESTING."""
+# Made once: json.loads with any option builds a decoder on every call.
+_DECODER = json.JSONDecoder(parse_float=finite_float)
+
+
+def _parse(text: str) -> Any:
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedMessage(
+            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except NotPlainJson as exc:
+        raise MalformedMessage(str(exc)) from None
+    except ValueError:
+        # Python reads integers of up to 4,300 digits and refuses longer ones.
+        raise MalformedMessage("a number has more digits than can be read") from None
+
+
+def _parse_compiled(text: str) -> Any:
+    try:
+        return from_json(text)
+    except ValueError as exc:
+        reason = str(exc)
+        if reason.startswith(_TOO_DEEP):
+            raise MalformedMessage(_too_deep()) from None
+        raise MalformedMessage(f"not JSON: {reason}") from None
+
+
+def _may_nest_too_deeply(data: bytes) -> bool:
     # Nesting takes an opening bracket a level: with few of them, nothing is too deep.
-    if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
+    return data.count(b"[") + data.count(b"{") > MAX_NESTING
+
+
+def nests_too_deeply(data: bytes) -> bool:
+    """Whether the JSON text ``data`` nests past MAX_NESTING (False if it is not JSON)."""
+    if not _may_nest_too_deeply(data):
         return False
-    parsed = json.loads(data) if document is None else document
-    return nesting_depth(parsed, beyond=MAX_NESTING) > MAX_NESTING
+    try:
+        from_json(data)
+    except ValueError as exc:
+        return str(exc).startswith(_TOO_DEEP)
+    return False
 
 
 def _too_deep() -> str:
