@@ -2,7 +2,6 @@
 
     python -m tests.integration.paused_relay     (the orchestrator's settings, and:)
     STEPSTREAM_TEST_PAUSE_MARKER   a file that exists while the relay is paused
-    STEPSTREAM_TEST_PAUSE_ROWS     pause only for batches of at least this many rows
 
 A kill -9 while the marker exists lands after the broker acknowledged a batch and before
 the store recorded it as published: the next orchestrator sends those messages again.
@@ -26,31 +25,30 @@ PAUSE_SECONDS = 1.0
 
 
 class PausingOutbox:
-    """The relay's store, holding each large batch between published and marked."""
+    """The relay's store, holding each batch between published and marked."""
 
-    def __init__(self, store: Any, marker: Path, rows: int) -> None:
+    def __init__(self, store: Any, marker: Path) -> None:
         self._store = store
         self._marker = marker
-        self._rows = rows
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     async def mark_published(self, ids: Sequence[int]) -> None:
-        if len(ids) >= self._rows:
-            self._marker.write_text(f"{len(ids)} rows published, not marked\n")
-            await asyncio.sleep(PAUSE_SECONDS)
-            self._marker.unlink(missing_ok=True)
+        # Every batch, however small: what the relay publishes next waits meanwhile, so
+        # the store holds a large unmarked backlog at every pause once orders flow.
+        self._marker.write_text(f"{len(ids)} rows published, not marked\n")
+        await asyncio.sleep(PAUSE_SECONDS)
+        self._marker.unlink(missing_ok=True)
         await self._store.mark_published(ids)
 
 
 def main() -> None:
     marker = Path(os.environ["STEPSTREAM_TEST_PAUSE_MARKER"])
-    rows = int(os.environ.get("STEPSTREAM_TEST_PAUSE_ROWS", "1"))
     relay_init = OutboxRelay.__init__
 
     def init(self: OutboxRelay, *, store: Any, **options: Any) -> None:
-        relay_init(self, store=PausingOutbox(store, marker, rows), **options)
+        relay_init(self, store=PausingOutbox(store, marker), **options)
 
     OutboxRelay.__init__ = init  # type: ignore[method-assign]
     app.main()
