@@ -21,7 +21,7 @@ from stepstream.messaging.contracts import TaskSucceededReply
 from stepstream.messaging.dead_letter import PoisonMessage
 from stepstream.messaging.envelope import MAX_NESTING as MESSAGE_NESTING
 from stepstream.messaging.envelope import Envelope, decode
-from stepstream.messaging.requests import StartExecution
+from stepstream.messaging.requests import RedriveExecution, StartExecution
 from stepstream.messaging.topics import Topics
 from stepstream.store.memory import InMemoryStore
 
@@ -193,3 +193,22 @@ async def test_a_first_decision_too_deep_to_send_sets_the_start_aside(
         await orchestrator(store).handle_envelope(start_request("GrowAtOnce", "g-2", {"n": 0}))
 
     assert await store.list_executions() == []
+
+
+async def test_a_redriven_execution_that_builds_it_again_fails_again(
+    store: InMemoryStore,
+) -> None:
+    orch = orchestrator(store)
+    arn = arns.execution_arn("GrowPastReaders", "g-3")
+    await orch.handle_envelope(start_request("GrowPastReaders", "g-3", {"n": 0}))
+    await orch.handle_envelope(succeeded(await command_sent(store), {"done": True}))
+
+    redrive = {"client_token": "again"}
+    await orch.handle_envelope(
+        Envelope(kind=RedriveExecution.KIND, execution_id=arn, payload=redrive)
+    )
+    await orch.handle_envelope(succeeded(await command_sent(store), {"done": True}))
+
+    record = await store.get_execution(arn)
+    assert record is not None
+    assert (record.status, record.error, record.redrive_count) == ("FAILED", "States.Runtime", 1)
