@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -112,6 +113,31 @@ class Throttled(Exception):
     def __init__(self, retry_after_seconds: Any) -> None:
         super().__init__("the far end answered 429")
         self.retry_after_seconds = retry_after_seconds
+
+
+@pytest.mark.parametrize(
+    ("raised", "traceback"), [(Throttled(None), False), (KeyError("sku"), True)]
+)
+async def test_a_named_task_error_is_logged_in_one_line_a_fault_with_its_traceback(
+    bus: FakeBus,
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    raised: Exception,
+    traceback: bool,
+) -> None:
+    worker = make_worker(bus)
+
+    @worker.handler(SERVICE)
+    async def reserve(cmd: CommandContext) -> None:
+        raise raised
+
+    with caplog.at_level(logging.WARNING, logger="stepstream.worker.execution"):
+        async with serving(worker):
+            await harness.reply(await harness.send())
+
+    [record] = [r for r in caplog.records if r.name == "stepstream.worker.execution"]
+    assert f"failed: {type(raised).__name__}: " in record.getMessage()
+    assert bool(record.exc_info) == traceback
 
 
 @pytest.mark.parametrize(("raised", "sent"), [(30, 30.0), (1.5, 1.5), (-3, None), ("soon", None)])

@@ -33,6 +33,10 @@ def failure_reply(exc: BaseException) -> TaskFailedReply:
     )
 
 
+def _named_task_error(exc: BaseException) -> bool:
+    return isinstance(getattr(type(exc), "retriable", None), bool)
+
+
 def unknown_command_reply(command: str, known: list[str]) -> TaskFailedReply:
     return TaskFailedReply(
         error=UNKNOWN_COMMAND,
@@ -61,12 +65,17 @@ async def execute(
             log.info("command %s ran past its %ss time-out; stopped", context.command_id, timeout)
             return None
         except Exception as exc:
+            # A named task error (its class says whether it is retriable) is the
+            # handler's answer, an order refused say: one line. Anything else is a fault,
+            # logged with its traceback.
             log.warning(
-                "command %s (%s) of execution %s failed",
+                "command %s (%s) of execution %s failed: %s: %s",
                 context.command_id,
                 context.name,
                 context.execution_id,
-                exc_info=True,
+                type(exc).__name__,
+                exc,
+                exc_info=not _named_task_error(exc),
             )
             return failure_reply(exc)
     return TaskSucceededReply(output=output)
