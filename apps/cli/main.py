@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -51,11 +53,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiokafka").addHandler(logging.NullHandler())
     try:
         result: int = args.handler(args)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
     except (ApiError, BrokerUnreachable) as exc:
         # Any verb may meet these once the stack is away: one line, as the API verbs
         # answer a refusal, and no traceback.
         print(json.dumps(_refusal(exc)), file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`stepstream orders list | head`): nothing is wrong here.
+        # Output still buffered would fail again at exit, so stdout goes nowhere now.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     return result
 
 

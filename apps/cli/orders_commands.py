@@ -192,7 +192,7 @@ def _list(args: argparse.Namespace) -> int:
     elif not orders:
         print("no orders yet")
     else:
-        print(_table([order.to_json() for order in orders]))
+        print(orders_table([order.to_json() for order in orders]))
     return 0
 
 
@@ -265,7 +265,17 @@ def _money(receipt: dict[str, Any] | None) -> str:
     return f"{receipt['total']} {receipt.get('currency', '')}".strip()
 
 
-def _table(orders: list[dict[str, Any]]) -> str:
+# Columns are as wide as their widest cell, up to this: an order id is whatever the
+# order document said, and one of thousands of characters pushed every row off screen.
+MAX_CELL = 40
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def orders_table(orders: list[dict[str, Any]]) -> str:
+    """The orders as `orders list` prints them: a row each, the last column unclipped."""
     rows = [("ORDER", "STATUS", "RETRIES", "TRACKING", "TOTAL", "PATH / ERROR")]
     for order in orders:
         last = order["path"][-1] if order["path"] else "-"
@@ -274,10 +284,10 @@ def _table(orders: list[dict[str, Any]]) -> str:
             detail += f"; {order['error']}"
         rows.append(
             (
-                order["orderId"],
+                _clipped(order["orderId"]),
                 order["status"],
                 str(order["retries"]),
-                order["trackingNumber"] or "-",
+                _clipped(order["trackingNumber"] or "-"),
                 _money(order["receipt"]),
                 detail,
             )
