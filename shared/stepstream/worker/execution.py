@@ -24,17 +24,18 @@ def failure_reply(exc: BaseException) -> TaskFailedReply:
     An exception's ``retry_after_seconds`` (a Retry-After its handler was sent) rides along
     as the reply's hint; one that is not a usable number of seconds is left out.
     """
-    retriable = getattr(type(exc), "retriable", None)
     return TaskFailedReply(
         error=type(exc).__name__,
         cause=str(exc),
-        retriable=retriable if isinstance(retriable, bool) else None,
+        retriable=_retriable(exc),
         retry_after_seconds=hint_of(exc),
     )
 
 
-def _named_task_error(exc: BaseException) -> bool:
-    return isinstance(getattr(type(exc), "retriable", None), bool)
+def _retriable(exc: BaseException) -> bool | None:
+    """What the exception's class says of retrying; None from one that says nothing."""
+    retriable = getattr(type(exc), "retriable", None)
+    return retriable if isinstance(retriable, bool) else None
 
 
 def unknown_command_reply(command: str, known: list[str]) -> TaskFailedReply:
@@ -75,7 +76,7 @@ async def execute(
                 context.execution_id,
                 type(exc).__name__,
                 exc,
-                exc_info=not _named_task_error(exc),
+                exc_info=_retriable(exc) is None,
             )
             return failure_reply(exc)
     return TaskSucceededReply(output=output)
