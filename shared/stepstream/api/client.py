@@ -361,7 +361,8 @@ class StepStreamClient:
     async def send_task_heartbeat(self, task_token: str) -> dict[str, Any]:
         arn = await self._pending_task(task_token)
         request = SendTaskHeartbeat(task_token=task_token)
-        await self._send(arn, request.KIND, request.model_dump())
+        payload = request.model_dump()
+        await self._send(arn, _request(arn, request.KIND, payload, request.KIND))
         return {}
 
     async def _send_until_answered(
@@ -430,8 +431,7 @@ class StepStreamClient:
             name=record.name,
         )
 
-    async def _send(self, arn: str, kind: str, payload: dict[str, Any]) -> None:
-        envelope = _request(arn, kind, payload, kind)
+    async def _send(self, arn: str, envelope: Envelope) -> None:
         await self.publisher.publish(self.topics.requests(), arn, envelope)
 
     async def _send_until(
@@ -479,7 +479,9 @@ class StepStreamClient:
                 # A send that hangs on an unreachable broker must not outlast the deadline.
                 next_send = now + self.resend_seconds
                 try:
-                    await asyncio.wait_for(self._send(arn, kind, payload), max(0.0, deadline - now))
+                    # A fresh envelope each time, as every send is a message of its own.
+                    envelope = Envelope(kind=kind, execution_id=arn, payload=payload)
+                    await asyncio.wait_for(self._send(arn, envelope), max(0.0, deadline - now))
                 except Exception as exc:  # the broker's errors, and a send that timed out
                     problem = f"sending the request failed: {type(exc).__name__}: {exc}"
                     log.info("%s of %s not sent (%s); sending it again", what, arn, problem)
